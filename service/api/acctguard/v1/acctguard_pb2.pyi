@@ -1,0 +1,332 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AccountChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACCOUNT_CHANGE_KIND_UNSPECIFIED: _ClassVar[AccountChangeKind]
+    PASSWORD: _ClassVar[AccountChangeKind]
+    PHONE: _ClassVar[AccountChangeKind]
+    EMAIL: _ClassVar[AccountChangeKind]
+    DEVICE_BINDING: _ClassVar[AccountChangeKind]
+    MFA: _ClassVar[AccountChangeKind]
+    ADDRESS: _ClassVar[AccountChangeKind]
+
+class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DECISION_UNSPECIFIED: _ClassVar[Decision]
+    ALLOW: _ClassVar[Decision]
+    CHALLENGE: _ClassVar[Decision]
+    FREEZE: _ClassVar[Decision]
+
+class ReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REASON_CODE_UNSPECIFIED: _ClassVar[ReasonCode]
+    NEW_DEVICE: _ClassVar[ReasonCode]
+    NEW_COUNTRY: _ClassVar[ReasonCode]
+    NEW_NETWORK: _ClassVar[ReasonCode]
+    IMPOSSIBLE_TRAVEL: _ClassVar[ReasonCode]
+    FAILED_LOGIN_BURST: _ClassVar[ReasonCode]
+    UNUSUAL_HOUR: _ClassVar[ReasonCode]
+    AMOUNT_SPIKE: _ClassVar[ReasonCode]
+    NEW_PAYEE: _ClassVar[ReasonCode]
+    RAPID_TRANSACTIONS: _ClassVar[ReasonCode]
+    CREDENTIAL_CHANGE_THEN_PAYOUT: _ClassVar[ReasonCode]
+    DORMANT_ACCOUNT: _ClassVar[ReasonCode]
+    RAPID_ACCOUNT_CHANGES: _ClassVar[ReasonCode]
+    LOGIN_VELOCITY: _ClassVar[ReasonCode]
+    FEATURE_FROZEN: _ClassVar[ReasonCode]
+    NEW_ACCOUNT: _ClassVar[ReasonCode]
+    UNUSUAL_PATTERN: _ClassVar[ReasonCode]
+
+class CreditFeature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CREDIT_FEATURE_UNSPECIFIED: _ClassVar[CreditFeature]
+    CREDIT_LINE: _ClassVar[CreditFeature]
+    INSTALLMENT_LOAN: _ClassVar[CreditFeature]
+    TRANSFER_OUT: _ClassVar[CreditFeature]
+    PAYMENT: _ClassVar[CreditFeature]
+    CASH_WITHDRAWAL: _ClassVar[CreditFeature]
+
+class FreezeState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FREEZE_STATE_UNSPECIFIED: _ClassVar[FreezeState]
+    ACTIVE: _ClassVar[FreezeState]
+    LIFTED_VERIFIED: _ClassVar[FreezeState]
+    LIFTED_ADMIN: _ClassVar[FreezeState]
+    EXPIRED: _ClassVar[FreezeState]
+    LIFTED_OUTCOME: _ClassVar[FreezeState]
+
+class VerificationMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VERIFICATION_METHOD_UNSPECIFIED: _ClassVar[VerificationMethod]
+    ONE_TIME_CODE: _ClassVar[VerificationMethod]
+    TOTP: _ClassVar[VerificationMethod]
+
+class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OUTCOME_UNSPECIFIED: _ClassVar[Outcome]
+    CONFIRMED_FRAUD: _ClassVar[Outcome]
+    CONFIRMED_LEGITIMATE: _ClassVar[Outcome]
+ACCOUNT_CHANGE_KIND_UNSPECIFIED: AccountChangeKind
+PASSWORD: AccountChangeKind
+PHONE: AccountChangeKind
+EMAIL: AccountChangeKind
+DEVICE_BINDING: AccountChangeKind
+MFA: AccountChangeKind
+ADDRESS: AccountChangeKind
+DECISION_UNSPECIFIED: Decision
+ALLOW: Decision
+CHALLENGE: Decision
+FREEZE: Decision
+REASON_CODE_UNSPECIFIED: ReasonCode
+NEW_DEVICE: ReasonCode
+NEW_COUNTRY: ReasonCode
+NEW_NETWORK: ReasonCode
+IMPOSSIBLE_TRAVEL: ReasonCode
+FAILED_LOGIN_BURST: ReasonCode
+UNUSUAL_HOUR: ReasonCode
+AMOUNT_SPIKE: ReasonCode
+NEW_PAYEE: ReasonCode
+RAPID_TRANSACTIONS: ReasonCode
+CREDENTIAL_CHANGE_THEN_PAYOUT: ReasonCode
+DORMANT_ACCOUNT: ReasonCode
+RAPID_ACCOUNT_CHANGES: ReasonCode
+LOGIN_VELOCITY: ReasonCode
+FEATURE_FROZEN: ReasonCode
+NEW_ACCOUNT: ReasonCode
+UNUSUAL_PATTERN: ReasonCode
+CREDIT_FEATURE_UNSPECIFIED: CreditFeature
+CREDIT_LINE: CreditFeature
+INSTALLMENT_LOAN: CreditFeature
+TRANSFER_OUT: CreditFeature
+PAYMENT: CreditFeature
+CASH_WITHDRAWAL: CreditFeature
+FREEZE_STATE_UNSPECIFIED: FreezeState
+ACTIVE: FreezeState
+LIFTED_VERIFIED: FreezeState
+LIFTED_ADMIN: FreezeState
+EXPIRED: FreezeState
+LIFTED_OUTCOME: FreezeState
+VERIFICATION_METHOD_UNSPECIFIED: VerificationMethod
+ONE_TIME_CODE: VerificationMethod
+TOTP: VerificationMethod
+OUTCOME_UNSPECIFIED: Outcome
+CONFIRMED_FRAUD: Outcome
+CONFIRMED_LEGITIMATE: Outcome
+
+class ScoreRequest(_message.Message):
+    __slots__ = ("login", "transaction", "account_change")
+    LOGIN_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    login: LoginEvent
+    transaction: TransactionEvent
+    account_change: AccountChangeEvent
+    def __init__(self, login: _Optional[_Union[LoginEvent, _Mapping]] = ..., transaction: _Optional[_Union[TransactionEvent, _Mapping]] = ..., account_change: _Optional[_Union[AccountChangeEvent, _Mapping]] = ...) -> None: ...
+
+class LoginEvent(_message.Message):
+    __slots__ = ("event_id", "account_id", "occurred_at", "ip", "device_id", "user_agent", "country", "latitude", "longitude", "asn", "success", "auth_method")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    IP_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    LATITUDE_FIELD_NUMBER: _ClassVar[int]
+    LONGITUDE_FIELD_NUMBER: _ClassVar[int]
+    ASN_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    account_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    ip: str
+    device_id: str
+    user_agent: str
+    country: str
+    latitude: float
+    longitude: float
+    asn: int
+    success: bool
+    auth_method: str
+    def __init__(self, event_id: _Optional[str] = ..., account_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ip: _Optional[str] = ..., device_id: _Optional[str] = ..., user_agent: _Optional[str] = ..., country: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., asn: _Optional[int] = ..., success: _Optional[bool] = ..., auth_method: _Optional[str] = ...) -> None: ...
+
+class TransactionEvent(_message.Message):
+    __slots__ = ("event_id", "account_id", "occurred_at", "amount_minor", "currency", "payee_id", "feature", "channel", "device_id", "ip", "country")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    IP_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    account_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    amount_minor: int
+    currency: str
+    payee_id: str
+    feature: CreditFeature
+    channel: str
+    device_id: str
+    ip: str
+    country: str
+    def __init__(self, event_id: _Optional[str] = ..., account_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., payee_id: _Optional[str] = ..., feature: _Optional[_Union[CreditFeature, str]] = ..., channel: _Optional[str] = ..., device_id: _Optional[str] = ..., ip: _Optional[str] = ..., country: _Optional[str] = ...) -> None: ...
+
+class AccountChangeEvent(_message.Message):
+    __slots__ = ("event_id", "account_id", "occurred_at", "change", "device_id", "ip")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    IP_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    account_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    change: AccountChangeKind
+    device_id: str
+    ip: str
+    def __init__(self, event_id: _Optional[str] = ..., account_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., change: _Optional[_Union[AccountChangeKind, str]] = ..., device_id: _Optional[str] = ..., ip: _Optional[str] = ...) -> None: ...
+
+class Reason(_message.Message):
+    __slots__ = ("code", "message", "weight")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    code: ReasonCode
+    message: str
+    weight: float
+    def __init__(self, code: _Optional[_Union[ReasonCode, str]] = ..., message: _Optional[str] = ..., weight: _Optional[float] = ...) -> None: ...
+
+class ScoreResponse(_message.Message):
+    __slots__ = ("event_id", "risk", "decision", "reasons", "frozen_features", "freeze_id", "model_version")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RISK_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    FROZEN_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    risk: float
+    decision: Decision
+    reasons: _containers.RepeatedCompositeFieldContainer[Reason]
+    frozen_features: _containers.RepeatedScalarFieldContainer[CreditFeature]
+    freeze_id: str
+    model_version: str
+    def __init__(self, event_id: _Optional[str] = ..., risk: _Optional[float] = ..., decision: _Optional[_Union[Decision, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., freeze_id: _Optional[str] = ..., model_version: _Optional[str] = ...) -> None: ...
+
+class Freeze(_message.Message):
+    __slots__ = ("freeze_id", "features", "reasons", "risk", "event_id", "created_at", "expires_at", "state", "account_id")
+    FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    RISK_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    freeze_id: str
+    features: _containers.RepeatedScalarFieldContainer[CreditFeature]
+    reasons: _containers.RepeatedCompositeFieldContainer[Reason]
+    risk: float
+    event_id: str
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    state: FreezeState
+    account_id: str
+    def __init__(self, freeze_id: _Optional[str] = ..., features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., risk: _Optional[float] = ..., event_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[FreezeState, str]] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class GetAccountStatusRequest(_message.Message):
+    __slots__ = ("account_id",)
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    def __init__(self, account_id: _Optional[str] = ...) -> None: ...
+
+class AccountStatus(_message.Message):
+    __slots__ = ("account_id", "freezes", "frozen_features")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    FREEZES_FIELD_NUMBER: _ClassVar[int]
+    FROZEN_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    freezes: _containers.RepeatedCompositeFieldContainer[Freeze]
+    frozen_features: _containers.RepeatedScalarFieldContainer[CreditFeature]
+    def __init__(self, account_id: _Optional[str] = ..., freezes: _Optional[_Iterable[_Union[Freeze, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ...) -> None: ...
+
+class StartVerificationRequest(_message.Message):
+    __slots__ = ("account_id", "method")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    method: VerificationMethod
+    def __init__(self, account_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ...) -> None: ...
+
+class StartVerificationResponse(_message.Message):
+    __slots__ = ("challenge_id", "expires_at", "attempts_allowed", "delivered_code")
+    CHALLENGE_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_CODE_FIELD_NUMBER: _ClassVar[int]
+    challenge_id: str
+    expires_at: _timestamp_pb2.Timestamp
+    attempts_allowed: int
+    delivered_code: str
+    def __init__(self, challenge_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_allowed: _Optional[int] = ..., delivered_code: _Optional[str] = ...) -> None: ...
+
+class CompleteVerificationRequest(_message.Message):
+    __slots__ = ("challenge_id", "code")
+    CHALLENGE_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    challenge_id: str
+    code: str
+    def __init__(self, challenge_id: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class CompleteVerificationResponse(_message.Message):
+    __slots__ = ("verified", "attempts_left")
+    VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    verified: bool
+    attempts_left: int
+    def __init__(self, verified: _Optional[bool] = ..., attempts_left: _Optional[int] = ...) -> None: ...
+
+class UnfreezeRequest(_message.Message):
+    __slots__ = ("account_id", "challenge_id")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_ID_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    challenge_id: str
+    def __init__(self, account_id: _Optional[str] = ..., challenge_id: _Optional[str] = ...) -> None: ...
+
+class UnfreezeResponse(_message.Message):
+    __slots__ = ("restored_features",)
+    RESTORED_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    restored_features: _containers.RepeatedScalarFieldContainer[CreditFeature]
+    def __init__(self, restored_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ...) -> None: ...
+
+class ReportOutcomeRequest(_message.Message):
+    __slots__ = ("event_id", "outcome")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    outcome: Outcome
+    def __init__(self, event_id: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ...) -> None: ...
+
+class ReportOutcomeResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
