@@ -1,0 +1,119 @@
+"""Reason codes from per-feature evidence.
+
+Each feature's evidence is its right-tail surprise on normal traffic: -log P(X_j >= x_j), with
+features oriented so that higher is riskier. Evidence is pooled per reason code (the strongest
+feature speaks for its code), codes below a floor are dropped, and the rest are weighted by
+their share of the evidence and phrased as sentences a support agent can read out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.features import Context, FeatureSpec
+from detectors.reasons import Reason, ReasonCode
+
+Floats = NDArray[np.float64]
+
+# Evidence (in nats) below which a feature is not worth naming: about a 1-in-12 event.
+MIN_EVIDENCE = 2.5
+MAX_REASONS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureTails:
+    """Sorted normal-traffic values of each feature, for right-tail probabilities."""
+
+    sorted_values: Floats  # (n, d), each column sorted ascending
+
+    @classmethod
+    def fit(cls, X: Floats, max_rows: int = 20_000) -> FeatureTails:
+        ordered = np.sort(np.asarray(X, dtype=np.float64), axis=0)
+        if ordered.shape[0] > max_rows:
+            ordered = np.quantile(ordered, np.linspace(0.0, 1.0, max_rows), axis=0)
+        return cls(np.ascontiguousarray(ordered))
+
+    def evidence(self, row: Sequence[float]) -> list[float]:
+        """-log P(X_j >= x_j) per feature, smoothed so that no value gets infinite evidence."""
+        n = self.sorted_values.shape[0]
+        result = []
+        for j, value in enumerate(row):
+            at_least = n - int(np.searchsorted(self.sorted_values[:, j], value, side="left"))
+            result.append(-math.log((at_least + 1) / (n + 1)))
+        return result
+
+
+def _amount(minor: float, currency: object) -> str:
+    unit = f" {currency}" if currency else ""
+    return f"{minor / 100:,.2f}{unit}"
+
+
+def describe(code: ReasonCode, context: Context) -> str:
+    """One plain sentence about ``code`` for this event."""
+    c = context
+    country = c.get("country") or "an unknown place"
+    if code is ReasonCode.NEW_DEVICE:
+        return "The activity came from a device not seen on this account before."
+    if code is ReasonCode.NEW_COUNTRY:
+        return f"The activity came from {country}, a country not seen on this account before."
+    if code is ReasonCode.NEW_NETWORK:
+        return ("The activity came from an internet provider or network not used by this "
+                "account before.")
+    if code is ReasonCode.IMPOSSIBLE_TRAVEL:
+        return (f"This sign-in is {float(c.get('distance_km', 0)):,.0f} km from the previous one, "
+                f"{float(c.get('hours', 0)):.1f} hours later: faster than anyone can travel "
+                f"({float(c.get('speed_kmh', 0)):,.0f} km/h).")
+    if code is ReasonCode.FAILED_LOGIN_BURST:
+        return (f"There were {int(float(c.get('failures_1h', 0)))} failed sign-in attempts "
+                "in the last hour.")
+    if code is ReasonCode.LOGIN_VELOCITY:
+        attempts = int(float(c.get("attempts_1h", 0)))
+        return f"There were {attempts} sign-in attempts in the last hour."
+    if code is ReasonCode.UNUSUAL_HOUR:
+        hour = int(float(c.get("hour", 0)))
+        return f"The activity happened at {hour:02d}:00 UTC, a time this account is rarely used."
+    if code is ReasonCode.AMOUNT_SPIKE:
+        amount = _amount(float(c.get("amount_minor", 0)), c.get("currency"))
+        usual = _amount(float(c.get("usual_amount_minor", 0)), c.get("currency"))
+        return f"The amount {amount} is far above this account's usual amounts (about {usual})."
+    if code is ReasonCode.NEW_PAYEE:
+        return "The money goes to a recipient this account has never paid before."
+    if code is ReasonCode.RAPID_TRANSACTIONS:
+        count = int(float(c.get("tx_1h", 0)))
+        return f"This is transaction {count} within one hour, far more than usual."
+    if code is ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT:
+        hours = float(c.get("hours_since_change", -1))
+        when = f"{hours:.1f} hours" if hours >= 0 else "shortly"
+        return (f"Money is being moved {when} after the account's password or contact details "
+                "changed.")
+    if code is ReasonCode.DORMANT_ACCOUNT:
+        return f"The account had not been used for {float(c.get('dormant_days', 0)):.0f} days."
+    if code is ReasonCode.RAPID_ACCOUNT_CHANGES:
+        return "The account's credentials or contact details changed several times recently."
+    if code is ReasonCode.NEW_ACCOUNT:
+        return "The account has no history yet, so it was compared with typical new customers."
+    if code is ReasonCode.FEATURE_FROZEN:
+        return ("This credit feature is frozen on the account until the holder verifies their "
+                "identity.")
+    return "The combination of details in this activity is unlike this account's normal use."
+
+
+def explain(specs: Sequence[FeatureSpec], evidence: Sequence[float],
+            context: Context) -> list[Reason]:
+    """The reasons behind an event's risk, strongest first (empty if nothing stands out)."""
+    pooled: dict[ReasonCode, float] = {}
+    for spec, amount in zip(specs, evidence, strict=True):
+        if spec.reason is not None and amount >= MIN_EVIDENCE:
+            pooled[spec.reason] = max(pooled.get(spec.reason, 0.0), amount)
+    if not pooled:
+        return [Reason(ReasonCode.UNUSUAL_PATTERN, describe(ReasonCode.UNUSUAL_PATTERN, context),
+                       1.0)]
+    total = sum(pooled.values())
+    ranked = sorted(pooled.items(), key=lambda item: (-item[1], item[0]))[:MAX_REASONS]
+    return [Reason(code, describe(code, context), round(amount / total, 4))
+            for code, amount in ranked]

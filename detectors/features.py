@@ -1,0 +1,249 @@
+"""Features of an event relative to its account's profile.
+
+Every feature is oriented so that a higher value is riskier; that lets explanations use the
+right tail of each feature's distribution on normal traffic. Each feature names the reason
+code it supports (``None`` for context features that shape the score but explain nothing on
+their own). A feature marked ``novelty`` is meaningless for an account with no history and is
+replaced by the population prior stored in the model artifact.
+
+The extractor also returns a small context (the travel speed, the country, the amount...) that
+the explanation turns into sentences.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from detectors.events import (
+    OUTFLOW_FEATURES,
+    AccountChangeEvent,
+    AccountChangeKind,
+    Event,
+    EventKind,
+    LoginEvent,
+    TransactionEvent,
+)
+from detectors.geo import haversine_km, network_prefix
+from detectors.profile import DAY, HOUR, AccountProfile, count_since, hour_of_day
+from detectors.reasons import ReasonCode
+
+Context: TypeAlias = dict[str, float | str]
+
+# Distances below this are within the error of IP geolocation and imply no travel.
+LOCATION_NOISE_KM = 100.0
+# Prior for a new account's amounts: log1p of about 40.00 in minor units, and a wide spread.
+PRIOR_AMOUNT_LOG_MEAN = math.log1p(4000.0)
+PRIOR_AMOUNT_LOG_STD = 1.5
+PRIOR_WEIGHT = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    name: str
+    reason: ReasonCode | None
+    novelty: bool = False
+
+
+@dataclass(slots=True)
+class FeatureVector:
+    kind: EventKind
+    values: list[float]
+    context: Context = field(default_factory=dict)
+
+
+def _recency(now: float, then: float, scale_hours: float) -> float:
+    """1 just after ``then``, decaying to 0 over ``scale_hours``; 0 if ``then`` never happened."""
+    if then <= 0.0:
+        return 0.0
+    return math.exp(-max(0.0, now - then) / (scale_hours * HOUR))
+
+
+def _dormancy_days(profile: AccountProfile, now: float) -> float:
+    if profile.is_empty:
+        return 0.0
+    return max(0.0, now - profile.last_activity_at) / DAY
+
+
+def _hour_rarity(profile: AccountProfile, at: float) -> float:
+    """Surprise (-log share) of activity in the event's hour and its neighbours, smoothed."""
+    hour = hour_of_day(at)
+    counts = profile.hour_counts
+    near = counts[(hour - 1) % 24] + counts[hour] + counts[(hour + 1) % 24]
+    total = sum(counts)
+    pseudo = 2.0
+    return -math.log((near + pseudo * 3 / 24) / (total + pseudo))
+
+
+def _novel(known_count: int, key: str) -> float:
+    return 1.0 if key and known_count == 0 else 0.0
+
+
+LOGIN_FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec("new_device", ReasonCode.NEW_DEVICE, novelty=True),
+    FeatureSpec("new_network", ReasonCode.NEW_NETWORK, novelty=True),
+    FeatureSpec("new_country", ReasonCode.NEW_COUNTRY, novelty=True),
+    FeatureSpec("travel_speed_log", ReasonCode.IMPOSSIBLE_TRAVEL),
+    FeatureSpec("failures_1h_log", ReasonCode.FAILED_LOGIN_BURST),
+    FeatureSpec("failed", None),
+    FeatureSpec("logins_1h_log", ReasonCode.LOGIN_VELOCITY),
+    FeatureSpec("hour_rarity", ReasonCode.UNUSUAL_HOUR, novelty=True),
+    FeatureSpec("credential_change_recency", ReasonCode.RAPID_ACCOUNT_CHANGES),
+    FeatureSpec("dormancy_log", ReasonCode.DORMANT_ACCOUNT),
+)
+
+
+def login_features(event: LoginEvent, profile: AccountProfile) -> FeatureVector:
+    at = event.occurred_at
+    network_known = (
+        profile.asns.count(str(event.asn)) if event.asn
+        else profile.networks.count(network_prefix(event.ip))
+    )
+    network_key = str(event.asn) if event.asn else event.ip
+    speed = 0.0
+    distance = 0.0
+    hours = 0.0
+    if profile.has_location and event.has_location:
+        distance = haversine_km(profile.last_latitude, profile.last_longitude,
+                                event.latitude, event.longitude)
+        hours = max(0.0, at - profile.last_login_at) / HOUR
+        if distance > LOCATION_NOISE_KM:
+            speed = distance / max(hours, 1.0 / 60.0)
+    failures = count_since(profile.recent_failures, at - HOUR) + (0 if event.success else 1)
+    attempts = count_since(profile.recent_logins, at - HOUR) + 1
+    dormant = _dormancy_days(profile, at)
+    values = [
+        _novel(profile.devices.count(event.device_id), event.device_id),
+        _novel(network_known, network_key),
+        _novel(profile.countries.count(event.country), event.country),
+        math.log1p(speed),
+        math.log1p(failures),
+        0.0 if event.success else 1.0,
+        math.log1p(attempts),
+        _hour_rarity(profile, at),
+        _recency(at, profile.last_credential_change_at, 24.0),
+        math.log1p(dormant),
+    ]
+    context: Context = {
+        "country": event.country, "speed_kmh": speed, "distance_km": distance,
+        "hours": hours, "failures_1h": failures, "attempts_1h": attempts,
+        "dormant_days": dormant, "hour": hour_of_day(at),
+    }
+    return FeatureVector(EventKind.LOGIN, values, context)
+
+
+TRANSACTION_FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec("amount_z", ReasonCode.AMOUNT_SPIKE),
+    FeatureSpec("amount_over_max_log", ReasonCode.AMOUNT_SPIKE),
+    FeatureSpec("new_payee", ReasonCode.NEW_PAYEE, novelty=True),
+    FeatureSpec("tx_1h_log", ReasonCode.RAPID_TRANSACTIONS),
+    FeatureSpec("tx_amount_1h_z", ReasonCode.RAPID_TRANSACTIONS),
+    FeatureSpec("outflow", None),
+    FeatureSpec("credential_change_recency", ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT),
+    FeatureSpec("new_device_login_recency", ReasonCode.NEW_DEVICE),
+    FeatureSpec("new_device", ReasonCode.NEW_DEVICE, novelty=True),
+    FeatureSpec("new_network", ReasonCode.NEW_NETWORK, novelty=True),
+    FeatureSpec("new_country", ReasonCode.NEW_COUNTRY, novelty=True),
+    FeatureSpec("hour_rarity", ReasonCode.UNUSUAL_HOUR, novelty=True),
+    FeatureSpec("dormancy_log", ReasonCode.DORMANT_ACCOUNT),
+)
+
+
+def _amount_baseline(profile: AccountProfile) -> tuple[float, float]:
+    """The account's mean and spread of log amounts, shrunk towards the population prior."""
+    n = float(profile.tx_count)
+    mean = (n * profile.amount_log_mean + PRIOR_WEIGHT * PRIOR_AMOUNT_LOG_MEAN) / (n + PRIOR_WEIGHT)
+    var = (profile.amount_log_m2 + PRIOR_WEIGHT * PRIOR_AMOUNT_LOG_STD**2) / (n + PRIOR_WEIGHT)
+    return mean, max(math.sqrt(var), 0.25)
+
+
+def transaction_features(event: TransactionEvent, profile: AccountProfile) -> FeatureVector:
+    at = event.occurred_at
+    value = math.log1p(event.amount_minor)
+    mean, std = _amount_baseline(profile)
+    since = at - HOUR
+    recent = [a for t, a in zip(profile.recent_tx_times, profile.recent_tx_amounts, strict=True)
+              if t >= since]
+    hour_total = math.log1p(sum(recent) + event.amount_minor)
+    dormant = _dormancy_days(profile, at)
+    over_max = max(0.0, value - profile.amount_log_max) if profile.tx_count else 0.0
+    values = [
+        (value - mean) / std,
+        over_max,
+        _novel(profile.payees.count(event.payee_id), event.payee_id),
+        math.log1p(len(recent) + 1),
+        (hour_total - mean) / std,
+        1.0 if event.feature in OUTFLOW_FEATURES else 0.0,
+        _recency(at, profile.last_credential_change_at, 24.0),
+        _recency(at, profile.last_new_device_login_at, 6.0),
+        _novel(profile.devices.count(event.device_id), event.device_id),
+        _novel(profile.networks.count(network_prefix(event.ip)), event.ip),
+        _novel(profile.countries.count(event.country), event.country),
+        _hour_rarity(profile, at),
+        math.log1p(dormant),
+    ]
+    context: Context = {
+        "amount_minor": float(event.amount_minor), "currency": event.currency,
+        "usual_amount_minor": math.expm1(mean), "tx_1h": len(recent) + 1,
+        "country": event.country, "dormant_days": dormant, "hour": hour_of_day(at),
+        "hours_since_change": (at - profile.last_credential_change_at) / HOUR
+        if profile.last_credential_change_at else -1.0,
+    }
+    return FeatureVector(EventKind.TRANSACTION, values, context)
+
+
+ACCOUNT_CHANGE_FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec("contact_change", None),
+    FeatureSpec("password_change", None),
+    FeatureSpec("changes_7d_log", ReasonCode.RAPID_ACCOUNT_CHANGES),
+    FeatureSpec("new_device", ReasonCode.NEW_DEVICE, novelty=True),
+    FeatureSpec("new_network", ReasonCode.NEW_NETWORK, novelty=True),
+    FeatureSpec("new_device_login_recency", ReasonCode.NEW_DEVICE),
+    FeatureSpec("failures_1h_log", ReasonCode.FAILED_LOGIN_BURST),
+    FeatureSpec("hour_rarity", ReasonCode.UNUSUAL_HOUR, novelty=True),
+    FeatureSpec("dormancy_log", ReasonCode.DORMANT_ACCOUNT),
+)
+
+CONTACT_CHANGES = frozenset({AccountChangeKind.PHONE, AccountChangeKind.EMAIL,
+                             AccountChangeKind.MFA})
+
+
+def account_change_features(event: AccountChangeEvent, profile: AccountProfile) -> FeatureVector:
+    at = event.occurred_at
+    dormant = _dormancy_days(profile, at)
+    changes = count_since(profile.recent_changes, at - 7 * DAY) + 1
+    values = [
+        1.0 if event.change in CONTACT_CHANGES else 0.0,
+        1.0 if event.change is AccountChangeKind.PASSWORD else 0.0,
+        math.log1p(changes),
+        _novel(profile.devices.count(event.device_id), event.device_id),
+        _novel(profile.networks.count(network_prefix(event.ip)), event.ip),
+        _recency(at, profile.last_new_device_login_at, 6.0),
+        math.log1p(count_since(profile.recent_failures, at - HOUR)),
+        _hour_rarity(profile, at),
+        math.log1p(dormant),
+    ]
+    context: Context = {"change": event.change.name.lower().replace("_", " "),
+                        "changes_7d": changes, "dormant_days": dormant,
+                        "hour": hour_of_day(at)}
+    return FeatureVector(EventKind.ACCOUNT_CHANGE, values, context)
+
+
+FEATURE_SPECS: dict[EventKind, tuple[FeatureSpec, ...]] = {
+    EventKind.LOGIN: LOGIN_FEATURES,
+    EventKind.TRANSACTION: TRANSACTION_FEATURES,
+    EventKind.ACCOUNT_CHANGE: ACCOUNT_CHANGE_FEATURES,
+}
+
+def extract_features(event: Event, profile: AccountProfile) -> FeatureVector:
+    """Features of ``event`` relative to ``profile`` (the profile before this event)."""
+    if isinstance(event, LoginEvent):
+        return login_features(event, profile)
+    if isinstance(event, TransactionEvent):
+        return transaction_features(event, profile)
+    return account_change_features(event, profile)
+
+
+def feature_schema(kind: EventKind) -> list[str]:
+    return [spec.name for spec in FEATURE_SPECS[kind]]

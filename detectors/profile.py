@@ -1,0 +1,207 @@
+"""Per-account behavioural state, updated in O(1) per event.
+
+Everything kept is bounded: sets of known devices, networks, countries and payees keep the most
+recently used entries up to a cap, and sliding windows keep at most a fixed number of recent
+timestamps. A profile is plain data and round-trips through JSON (:meth:`AccountProfile.to_dict`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from detectors.events import (
+    CREDENTIAL_CHANGES,
+    AccountChangeEvent,
+    Event,
+    LoginEvent,
+    TransactionEvent,
+)
+from detectors.geo import network_prefix
+
+HOUR = 3600.0
+DAY = 86400.0
+WINDOW_CAP = 64
+
+
+class RecentKeys:
+    """Keys seen on an account with how often and when last, capped to the most recent ones.
+
+    Insertion order of the dict is recency order: a hit moves the key to the end, so the least
+    recently used key is always first and eviction is O(1).
+    """
+
+    __slots__ = ("cap", "entries")
+
+    def __init__(self, cap: int, entries: dict[str, list[float]] | None = None) -> None:
+        self.cap = cap
+        self.entries: dict[str, list[float]] = entries if entries is not None else {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def count(self, key: str) -> int:
+        entry = self.entries.get(key)
+        return int(entry[0]) if entry else 0
+
+    def touch(self, key: str, at: float) -> None:
+        if not key:
+            return
+        entry = self.entries.pop(key, None)
+        if entry is None:
+            entry = [0.0, at]
+            if len(self.entries) >= self.cap:
+                del self.entries[next(iter(self.entries))]
+        entry[0] += 1
+        entry[1] = max(entry[1], at)
+        self.entries[key] = entry
+
+
+def _window_add(window: list[float], at: float, span: float) -> None:
+    """Append ``at`` and drop timestamps older than ``span`` before it (bounded by WINDOW_CAP)."""
+    window.append(at)
+    cutoff = at - span
+    drop = 0
+    while drop < len(window) and window[drop] < cutoff:
+        drop += 1
+    if drop or len(window) > WINDOW_CAP:
+        del window[: max(drop, len(window) - WINDOW_CAP)]
+
+
+def count_since(window: list[float], since: float) -> int:
+    return sum(1 for t in window if t >= since)
+
+
+@dataclass(slots=True)
+class AccountProfile:
+    """What acctguard knows of one account's habits. Create with :meth:`new`."""
+
+    account_id: str
+    first_seen_at: float = 0.0
+    last_activity_at: float = 0.0
+    event_count: int = 0
+    login_count: int = 0
+    devices: RecentKeys = field(default_factory=lambda: RecentKeys(32))
+    asns: RecentKeys = field(default_factory=lambda: RecentKeys(32))
+    networks: RecentKeys = field(default_factory=lambda: RecentKeys(64))
+    countries: RecentKeys = field(default_factory=lambda: RecentKeys(32))
+    payees: RecentKeys = field(default_factory=lambda: RecentKeys(256))
+    hour_counts: list[float] = field(default_factory=lambda: [0.0] * 24)
+    last_login_at: float = 0.0
+    last_latitude: float = 0.0
+    last_longitude: float = 0.0
+    has_location: bool = False
+    last_new_device_login_at: float = 0.0
+    recent_logins: list[float] = field(default_factory=list)
+    recent_failures: list[float] = field(default_factory=list)
+    last_credential_change_at: float = 0.0
+    recent_changes: list[float] = field(default_factory=list)
+    tx_count: int = 0
+    amount_log_mean: float = 0.0
+    amount_log_m2: float = 0.0
+    amount_log_max: float = 0.0
+    recent_tx_times: list[float] = field(default_factory=list)
+    recent_tx_amounts: list[float] = field(default_factory=list)
+
+    @classmethod
+    def new(cls, account_id: str) -> AccountProfile:
+        return cls(account_id=account_id)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.event_count == 0
+
+    @property
+    def amount_log_std(self) -> float:
+        return (self.amount_log_m2 / (self.tx_count - 1)) ** 0.5 if self.tx_count > 1 else 0.0
+
+    def update(self, event: Event) -> None:
+        """Fold one event into the profile (after it has been scored)."""
+        at = event.occurred_at
+        if self.event_count == 0:
+            self.first_seen_at = at
+        self.event_count += 1
+        self.last_activity_at = max(self.last_activity_at, at)
+        if isinstance(event, LoginEvent):
+            self._update_login(event)
+        elif isinstance(event, TransactionEvent):
+            self._update_transaction(event)
+        else:
+            self._update_change(event)
+
+    def _touch_place(self, device_id: str, ip: str, country: str, at: float) -> None:
+        self.devices.touch(device_id, at)
+        if ip:
+            self.networks.touch(network_prefix(ip), at)
+        self.countries.touch(country, at)
+
+    def _update_login(self, event: LoginEvent) -> None:
+        at = event.occurred_at
+        _window_add(self.recent_logins, at, DAY)
+        if not event.success:
+            _window_add(self.recent_failures, at, DAY)
+            return
+        self.login_count += 1
+        if event.device_id and event.device_id not in self.devices:
+            self.last_new_device_login_at = at
+        self._touch_place(event.device_id, event.ip, event.country, at)
+        if event.asn:
+            self.asns.touch(str(event.asn), at)
+        self.hour_counts[hour_of_day(at)] += 1.0
+        if at >= self.last_login_at:
+            self.last_login_at = at
+            if event.has_location:
+                self.last_latitude, self.last_longitude = event.latitude, event.longitude
+                self.has_location = True
+
+    def _update_transaction(self, event: TransactionEvent) -> None:
+        at = event.occurred_at
+        self._touch_place(event.device_id, event.ip, event.country, at)
+        self.payees.touch(event.payee_id, at)
+        self.hour_counts[hour_of_day(at)] += 1.0
+        value = math.log1p(event.amount_minor)
+        self.tx_count += 1
+        delta = value - self.amount_log_mean
+        self.amount_log_mean += delta / self.tx_count
+        self.amount_log_m2 += delta * (value - self.amount_log_mean)
+        self.amount_log_max = max(self.amount_log_max, value)
+        _window_add(self.recent_tx_times, at, DAY)
+        self.recent_tx_amounts.append(float(event.amount_minor))
+        del self.recent_tx_amounts[: len(self.recent_tx_amounts) - len(self.recent_tx_times)]
+
+    def _update_change(self, event: AccountChangeEvent) -> None:
+        at = event.occurred_at
+        _window_add(self.recent_changes, at, 7 * DAY)
+        if event.change in CREDENTIAL_CHANGES:
+            self.last_credential_change_at = max(self.last_credential_change_at, at)
+        if event.ip:
+            self.networks.touch(network_prefix(event.ip), at)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            data[name] = value.entries if isinstance(value, RecentKeys) else value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AccountProfile:
+        profile = cls.new(data["account_id"])
+        for name in cls.__slots__:
+            if name not in data:
+                continue
+            current = getattr(profile, name)
+            if isinstance(current, RecentKeys):
+                current.entries = {str(k): list(v) for k, v in data[name].items()}
+            else:
+                setattr(profile, name, data[name])
+        return profile
+
+
+def hour_of_day(at: float) -> int:
+    """UTC hour of day. Accounts live in many time zones; a profile learns its own hours."""
+    return int(at // HOUR) % 24

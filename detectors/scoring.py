@@ -1,0 +1,49 @@
+"""Scoring one event against its account's profile with a loaded :class:`RiskModel`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detectors.events import Event, EventKind
+from detectors.explain import explain
+from detectors.features import FEATURE_SPECS, extract_features
+from detectors.model import RiskModel, Thresholds
+from detectors.profile import AccountProfile
+from detectors.reasons import Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the model says of one event, before any policy."""
+
+    kind: EventKind
+    risk: float
+    reasons: tuple[Reason, ...]
+    thresholds: Thresholds
+    new_account: bool
+
+
+class Scorer:
+    """Features, detectors, calibration and explanation for single events. Thread-safe."""
+
+    def __init__(self, model: RiskModel) -> None:
+        self.model = model
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def assess(self, event: Event, profile: AccountProfile) -> Assessment:
+        kind_model = self.model.kinds[event.kind]
+        vector = extract_features(event, profile)
+        values = np.asarray(vector.values, dtype=np.float64)
+        if profile.is_empty:
+            use_prior = ~np.isnan(kind_model.priors)
+            values[use_prior] = kind_model.priors[use_prior]
+        risk = float(kind_model.risk(values.reshape(1, -1))[0])
+        evidence = kind_model.tails.evidence(values.tolist())
+        reasons = explain(FEATURE_SPECS[event.kind], evidence, vector.context)
+        return Assessment(event.kind, min(1.0, max(0.0, risk)), tuple(reasons),
+                          kind_model.thresholds, profile.is_empty)

@@ -1,0 +1,191 @@
+"""Fitting a :class:`RiskModel` from labelled traffic.
+
+Events are replayed in time order through account profiles (the same feature code the service
+runs), which yields one feature table per event kind. Honest events are split by account into a
+training part, on which the PyOD detectors, their calibrators and the explanation tails are
+fitted, and a held-out part, on which the risk calibration and the decision thresholds are set.
+Attack events take part in the replay (profiles see them, as they would in production) but never
+in fitting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detectors.calibration import TailCalibrator, surprise
+from detectors.compiled import CompiledDetector, compile_detector
+from detectors.events import EventKind
+from detectors.explain import FeatureTails
+from detectors.features import FEATURE_SPECS, extract_features, feature_schema
+from detectors.model import KindModel, RiskModel, Thresholds
+from detectors.profile import AccountProfile
+from detectors.simulation import LabelledEvent
+
+Floats = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig:
+    detectors: tuple[str, ...] = ("hbos", "ecod")
+    challenge_fpr: float = 0.005
+    freeze_fpr: float = 0.0002
+    holdout_fraction: float = 0.25
+    max_train_rows: int = 150_000
+    seed: int = 7
+
+
+@dataclass(slots=True)
+class KindTable:
+    """Feature rows of one event kind, with who and what each row was."""
+
+    rows: list[list[float]] = field(default_factory=list)
+    empty_profile: list[bool] = field(default_factory=list)
+    is_attack: list[bool] = field(default_factory=list)
+    scenario: list[str] = field(default_factory=list)
+    account_id: list[str] = field(default_factory=list)
+    event_id: list[str] = field(default_factory=list)
+
+    def matrix(self) -> Floats:
+        width = len(feature_schema(EventKind.LOGIN))
+        return np.asarray(self.rows, dtype=np.float64).reshape(len(self.rows), -1) \
+            if self.rows else np.zeros((0, width))
+
+
+def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
+    """Feature tables from a time-ordered labelled stream, updating profiles as the service does."""
+    profiles: dict[str, AccountProfile] = {}
+    tables = {kind: KindTable() for kind in EventKind}
+    for item in events:
+        event = item.event
+        profile = profiles.get(event.account_id)
+        if profile is None:
+            profile = profiles[event.account_id] = AccountProfile.new(event.account_id)
+        vector = extract_features(event, profile)
+        table = tables[event.kind]
+        table.rows.append(vector.values)
+        table.empty_profile.append(profile.is_empty)
+        table.is_attack.append(item.label.is_attack)
+        table.scenario.append(item.label.scenario)
+        table.account_id.append(event.account_id)
+        table.event_id.append(event.event_id)
+        profile.update(event)
+    return tables
+
+
+def novelty_priors(kind: EventKind, X: Floats, empty: NDArray[np.bool_]) -> Floats:
+    """Per-feature values to use for an account without history: the median over accounts with
+    history for novelty features, NaN (meaning: keep the computed value) for the others."""
+    priors = np.full(X.shape[1], np.nan)
+    seasoned = X[~empty] if (~empty).any() else X
+    for j, spec in enumerate(FEATURE_SPECS[kind]):
+        if spec.novelty:
+            priors[j] = float(np.median(seasoned[:, j])) if seasoned.size else 0.0
+    return priors
+
+
+def apply_priors(X: Floats, empty: NDArray[np.bool_], priors: Floats) -> Floats:
+    if not empty.any():
+        return X
+    X = X.copy()
+    columns = ~np.isnan(priors)
+    X[np.ix_(empty, columns)] = priors[columns]
+    return X
+
+
+def _pyod_detector(name: str, seed: int) -> Any:
+    if name == "hbos":
+        from pyod.models.hbos import HBOS
+        return HBOS()
+    if name == "ecod":
+        from pyod.models.ecod import ECOD
+        return ECOD()
+    if name == "copod":
+        from pyod.models.copod import COPOD
+        return COPOD()
+    if name == "iforest":
+        from pyod.models.iforest import IForest
+        return IForest(n_estimators=100, random_state=seed)
+    if name == "loda":
+        from pyod.models.loda import LODA
+        return LODA()
+    raise ValueError(f"unknown detector {name!r}")
+
+
+def fit_detector(name: str, X: Floats, seed: int) -> CompiledDetector:
+    model = _pyod_detector(name, seed)
+    model.fit(X)
+    return compile_detector(model)
+
+
+def _holdout_mask(accounts: list[str], fraction: float) -> NDArray[np.bool_]:
+    """Deterministic split by account, so no account is on both sides."""
+    buckets = np.array([zlib.crc32(a.encode()) % 10_000 for a in accounts])
+    return buckets < int(fraction * 10_000)  # type: ignore[no-any-return]
+
+
+def fit_kind(kind: EventKind, table: KindTable, config: TrainingConfig) -> KindModel:
+    X = table.matrix()
+    empty = np.asarray(table.empty_profile, dtype=bool)
+    honest = ~np.asarray(table.is_attack, dtype=bool)
+    priors = novelty_priors(kind, X[honest], empty[honest])
+    X = apply_priors(X, empty, priors)
+    held = _holdout_mask(table.account_id, config.holdout_fraction)
+    train, holdout = X[honest & ~held], X[honest & held]
+    if len(train) < 50 or len(holdout) < 50:
+        raise ValueError(f"not enough honest {kind} events to train on "
+                         f"({len(train)} train, {len(holdout)} held out)")
+    rng = np.random.default_rng(config.seed)
+    if len(train) > config.max_train_rows:
+        train = train[np.sort(rng.choice(len(train), config.max_train_rows, replace=False))]
+    detectors = tuple(fit_detector(name, train, config.seed) for name in config.detectors)
+    calibrators = tuple(TailCalibrator.fit(det.score(train)) for det in detectors)
+    combined = np.column_stack([surprise(cal.exceedance(det.score(holdout)))
+                                for det, cal in zip(detectors, calibrators, strict=True)])
+    risk_calibrator = TailCalibrator.fit(combined.mean(axis=1))
+    thresholds = Thresholds(challenge=1.0 - config.challenge_fpr, freeze=1.0 - config.freeze_fpr)
+    return KindModel(kind, tuple(feature_schema(kind)), priors, detectors, calibrators,
+                     risk_calibrator, FeatureTails.fit(train), thresholds)
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in ("pyod", "numpy", "scikit-learn"):
+        try:
+            found[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            found[package] = "unknown"
+    return found
+
+
+def train(events: Iterable[LabelledEvent], config: TrainingConfig,
+          source: dict[str, Any] | None = None) -> RiskModel:
+    tables = replay(events)
+    digest = hashlib.sha256()
+    for kind in EventKind:
+        digest.update(str(kind).encode())
+        digest.update(tables[kind].matrix().tobytes())
+        digest.update(np.asarray(tables[kind].is_attack, dtype=np.uint8).tobytes())
+    training_digest = digest.hexdigest()
+    kinds = {kind: fit_kind(kind, tables[kind], config) for kind in EventKind}
+    metadata: dict[str, Any] = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_digest": training_digest,
+        "detectors": list(config.detectors),
+        "challenge_fpr": config.challenge_fpr,
+        "freeze_fpr": config.freeze_fpr,
+        "rows": {str(k): len(t.rows) for k, t in tables.items()},
+        "attack_rows": {str(k): int(sum(t.is_attack)) for k, t in tables.items()},
+        "libraries": _versions(),
+        "source": source or {},
+    }
+    version = f"{'-'.join(config.detectors)}-{training_digest[:12]}"
+    return RiskModel(version, kinds, metadata)

@@ -1,0 +1,99 @@
+"""RiskEngine: validate, profile, score, decide, freeze, remember; one event at a time.
+
+The engine is synchronous and not thread-safe by design: the service runs it on one worker so
+that events of an account are applied in the order they arrive, and every answer is committed
+before it is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from detectors.events import Event, TransactionEvent
+from detectors.explain import describe
+from detectors.profile import AccountProfile
+from detectors.reasons import Reason, ReasonCode
+from detectors.scoring import Scorer
+from service.domain.clock import Clock
+from service.domain.decisions import Decision, ScoreResult
+from service.domain.errors import EventIdConflict
+from service.domain.freezes import Freeze, frozen_features
+from service.domain.policy import RiskPolicy
+from service.domain.ports import RiskStore
+from service.domain.validation import validate_event
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    freeze_ttl_seconds: float = 72 * 3600.0
+    max_future_skew_seconds: float = 300.0
+
+
+def freeze_id_for(event_id: str) -> str:
+    """Derived from the event, so every replica names the freeze of one event the same way."""
+    return "frz_" + hashlib.sha256(event_id.encode()).hexdigest()[:24]
+
+
+class RiskEngine:
+    def __init__(self, scorer: Scorer, policy: RiskPolicy, store: RiskStore, clock: Clock,
+                 settings: EngineSettings) -> None:
+        self.scorer = scorer
+        self.policy = policy
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+
+    def score(self, event: Event) -> ScoreResult:
+        now = self.clock.now()
+        validate_event(event, now, self.settings.max_future_skew_seconds)
+        known = self.store.find_result(event.event_id)
+        if known is not None:
+            return self._replayed(known, event)
+        profile = self.store.load_profile(event.account_id) or AccountProfile.new(event.account_id)
+        assessment = self.scorer.assess(event, profile)
+        verdict = self.policy.decide(event, assessment)
+        active = [f for f in self.store.freezes(event.account_id) if f.is_active(now)]
+        decision = verdict.decision
+        reasons: tuple[Reason, ...] = assessment.reasons if decision is not Decision.ALLOW else ()
+        if reasons and assessment.new_account:
+            reasons += (Reason(ReasonCode.NEW_ACCOUNT, describe(ReasonCode.NEW_ACCOUNT, {}), 0.0),)
+        new_freeze: Freeze | None = None
+        if decision is Decision.FREEZE:
+            new_freeze = Freeze(
+                freeze_id=freeze_id_for(event.event_id), account_id=event.account_id,
+                event_id=event.event_id, features=verdict.freeze_scope, reasons=reasons,
+                risk=assessment.risk, created_at=now,
+                expires_at=now + self.settings.freeze_ttl_seconds)
+        freeze_id = new_freeze.freeze_id if new_freeze else ""
+        blocking = self._blocking_freeze(event, active)
+        if blocking is not None:
+            decision = Decision.FREEZE
+            freeze_id = freeze_id or blocking.freeze_id
+            code = ReasonCode.FEATURE_FROZEN
+            reasons = (Reason(code, describe(code, {}), 1.0), *reasons)
+        profile.update(event)
+        result = ScoreResult(
+            event_id=event.event_id, account_id=event.account_id, kind=event.kind,
+            risk=assessment.risk, decision=decision, reasons=reasons,
+            frozen_features=frozen_features([*active, *([new_freeze] if new_freeze else [])]),
+            freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now)
+        return self.store.commit_score(result, profile, new_freeze)
+
+    def account_freezes(self, account_id: str) -> list[Freeze]:
+        """Active freezes of the account, oldest first."""
+        now = self.clock.now()
+        return [f for f in self.store.freezes(account_id) if f.is_active(now)]
+
+    @staticmethod
+    def _blocking_freeze(event: Event, active: list[Freeze]) -> Freeze | None:
+        if not isinstance(event, TransactionEvent):
+            return None
+        return next((f for f in active if event.feature in f.features), None)
+
+    @staticmethod
+    def _replayed(known: ScoreResult, event: Event) -> ScoreResult:
+        if known.account_id != event.account_id or known.kind != event.kind:
+            raise EventIdConflict(
+                f"event_id {event.event_id!r} was already used for a different event")
+        return known

@@ -1,0 +1,22 @@
+"""Domain errors. The RPC layer maps each to one gRPC status in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of errors whose message is safe to show to the caller."""
+
+
+class InvalidArgument(DomainError):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class EventIdConflict(DomainError):
+    """The event_id was already used for another account or kind of event."""
+
+
+class StoreUnavailable(DomainError):
+    """The risk store cannot be reached."""

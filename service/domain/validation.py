@@ -1,0 +1,83 @@
+"""Checks on an event before anything is read or written. Field names in errors are the
+request's own paths (``login.latitude``), so a caller knows exactly what to fix."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+
+from detectors.events import AccountChangeEvent, Event, LoginEvent, TransactionEvent
+from service.domain.errors import InvalidArgument
+
+MAX_ID = 128
+MAX_TEXT = 256
+MAX_USER_AGENT = 1024
+MAX_AMOUNT_MINOR = 10**15
+EARLIEST = 946684800.0  # 2000-01-01T00:00:00Z
+_ID = re.compile(r"^[\x21-\x7e]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _check_id(field: str, value: str) -> None:
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if len(value) > MAX_ID:
+        raise InvalidArgument(field, f"is longer than {MAX_ID} characters")
+    if not _ID.match(value):
+        raise InvalidArgument(field, "must be printable ASCII without spaces")
+
+
+def _check_text(field: str, value: str, limit: int = MAX_TEXT) -> None:
+    if len(value) > limit:
+        raise InvalidArgument(field, f"is longer than {limit} characters")
+
+
+def _check_ip(field: str, value: str) -> None:
+    if not value:
+        return
+    _check_text(field, value, 64)
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise InvalidArgument(field, "is not an IPv4 or IPv6 address") from None
+
+
+def _check_country(field: str, value: str) -> None:
+    if value and not _COUNTRY.match(value):
+        raise InvalidArgument(field, "must be an ISO 3166-1 alpha-2 code such as DE")
+
+
+def validate_event(event: Event, now: float, max_future_skew: float) -> None:
+    """Raise :class:`InvalidArgument` for the first problem found."""
+    p = str(event.kind)
+    _check_id(f"{p}.event_id", event.event_id)
+    _check_id(f"{p}.account_id", event.account_id)
+    if not math.isfinite(event.occurred_at) or event.occurred_at < EARLIEST:
+        raise InvalidArgument(f"{p}.occurred_at", "is missing or before 2000-01-01")
+    if event.occurred_at > now + max_future_skew:
+        raise InvalidArgument(f"{p}.occurred_at",
+                              f"is more than {max_future_skew:.0f} s in the future")
+    _check_text(f"{p}.device_id", event.device_id)
+    _check_ip(f"{p}.ip", event.ip)
+    if isinstance(event, LoginEvent):
+        _check_text(f"{p}.user_agent", event.user_agent, MAX_USER_AGENT)
+        _check_text(f"{p}.auth_method", event.auth_method, 64)
+        _check_country(f"{p}.country", event.country)
+        if not (math.isfinite(event.latitude) and -90.0 <= event.latitude <= 90.0):
+            raise InvalidArgument(f"{p}.latitude", "must be between -90 and 90")
+        if not (math.isfinite(event.longitude) and -180.0 <= event.longitude <= 180.0):
+            raise InvalidArgument(f"{p}.longitude", "must be between -180 and 180")
+    elif isinstance(event, TransactionEvent):
+        if event.amount_minor < 0:
+            raise InvalidArgument(f"{p}.amount_minor", "must not be negative")
+        if event.amount_minor > MAX_AMOUNT_MINOR:
+            raise InvalidArgument(f"{p}.amount_minor", "is implausibly large")
+        if event.currency and not _CURRENCY.match(event.currency):
+            raise InvalidArgument(f"{p}.currency", "must be an ISO 4217 code such as EUR")
+        _check_text(f"{p}.payee_id", event.payee_id)
+        _check_text(f"{p}.channel", event.channel, 64)
+        _check_country(f"{p}.country", event.country)
+    elif isinstance(event, AccountChangeEvent):
+        pass  # the change kind is checked when the request is converted

@@ -1,0 +1,43 @@
+"""In-memory RiskStore for unit tests: same contract as the SQL stores, nothing durable."""
+
+from __future__ import annotations
+
+import copy
+
+from detectors.profile import AccountProfile
+from service.domain.decisions import ScoreResult
+from service.domain.freezes import Freeze
+
+
+class InMemoryRiskStore:
+    def __init__(self) -> None:
+        self.profiles: dict[str, AccountProfile] = {}
+        self.results: dict[str, ScoreResult] = {}
+        self.freezes_by_account: dict[str, list[Freeze]] = {}
+
+    def load_profile(self, account_id: str) -> AccountProfile | None:
+        profile = self.profiles.get(account_id)
+        return copy.deepcopy(profile) if profile is not None else None
+
+    def find_result(self, event_id: str) -> ScoreResult | None:
+        return self.results.get(event_id)
+
+    def freezes(self, account_id: str) -> list[Freeze]:
+        return list(self.freezes_by_account.get(account_id, []))
+
+    def commit_score(self, result: ScoreResult, profile: AccountProfile,
+                     freeze: Freeze | None) -> ScoreResult:
+        known = self.results.get(result.event_id)
+        if known is not None:
+            return known
+        self.results[result.event_id] = result
+        self.profiles[profile.account_id] = copy.deepcopy(profile)
+        if freeze is not None:
+            self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
+        return result
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
