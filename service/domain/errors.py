@@ -20,3 +20,7 @@ class EventIdConflict(DomainError):
 
 class StoreUnavailable(DomainError):
     """The risk store cannot be reached."""
+
+
+class Unimplemented(DomainError):
+    """The method is part of the contract but not served by this build."""

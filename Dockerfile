@@ -1,0 +1,31 @@
+# acctguard service image. Same install steps as the README (pip install of this project);
+# no Docker engine runs on the development machines, so this file is kept to those steps.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /opt/acctguard
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY detectors ./detectors
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /var/lib/acctguard --create-home acctguard
+
+# Train the default model at build time, so a container starts serving in seconds.
+RUN acctguard train --out /opt/acctguard/model.npz
+
+USER acctguard
+ENV ACCTGUARD_LISTEN=0.0.0.0:50051 \
+    ACCTGUARD_DATA_DIR=/var/lib/acctguard \
+    ACCTGUARD_MODEL_PATH=/opt/acctguard/model.npz
+VOLUME ["/var/lib/acctguard"]
+EXPOSE 50051
+
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["acctguard", "health", "--target", "127.0.0.1:50051"]
+
+STOPSIGNAL SIGTERM
+CMD ["acctguard", "serve"]

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up (scripts/setup.sh) and run every check: generated code current, ruff, mypy, and the
+# whole pytest suite (unit, end-to-end over loopback gRPC, benchmarks in their short mode).
+# pytest exit code 5 (no tests collected) fails this script like any other failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "== generated code"; .venv/bin/python scripts/gen_protos.py --check
+echo "== ruff";           .venv/bin/ruff check .
+echo "== mypy";           .venv/bin/mypy
+echo "== pytest"
+.venv/bin/pytest --benchmark-enable --benchmark-min-rounds=5 --benchmark-max-time=0.5 \
+    --benchmark-columns=min,median,mean,max,ops,rounds "$@"

@@ -1,0 +1,217 @@
+"""The ``acctguard`` command: serve, train, simulate, and small clients for trying it by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import structlog
+
+from service.config import Settings
+
+log = structlog.get_logger("acctguard")
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@click.group()
+def main() -> None:
+    """acctguard: account-security scoring with scoped, temporary credit freezes."""
+
+
+@main.command()
+@click.option("--listen", help="host:port to bind [env ACCTGUARD_LISTEN; 127.0.0.1:50051]")
+@click.option("--data-dir", type=click.Path(path_type=Path),
+              help="where the database, model and keys live [env ACCTGUARD_DATA_DIR; ./data]")
+@click.option("--model-path", type=click.Path(path_type=Path),
+              help="model artifact [env ACCTGUARD_MODEL_PATH; DATA_DIR/model.npz]")
+def serve(listen: str | None, data_dir: Path | None, model_path: Path | None) -> None:
+    """Run the gRPC service (trains the default model first if there is none)."""
+    from service.log_config import configure_logging, load_or_create_key
+
+    settings = _settings(listen=listen, data_dir=data_dir, model_path=model_path)
+    configure_logging(settings.log_level, settings.log_format,
+                      load_or_create_key(settings.log_key_path))
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    from service.bootstrap import build_application
+    from service.rpc.server import GuardServer
+
+    app = build_application(settings)
+    server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        port = await server.start()
+        log.info("serving", listen=settings.listen, port=port,
+                 model_version=app.engine.scorer.version, data_dir=str(settings.data_dir))
+        await stopping.wait()
+        log.info("shutting_down", grace_seconds=settings.grace_seconds)
+    finally:
+        await server.stop(settings.grace_seconds)
+        app.close()
+        log.info("stopped")
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="where to write the model artifact (.npz)")
+@click.option("--events", type=click.Path(exists=True, path_type=Path),
+              help="labelled JSONL from `acctguard simulate`; default: simulate now")
+@click.option("--accounts", default=3000, show_default=True)
+@click.option("--days", default=28, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+@click.option("--detectors", default="hbos,ecod", show_default=True,
+              help="comma-separated PyOD detectors: hbos, ecod, copod, iforest, loda")
+@click.option("--challenge-fpr", default=0.005, show_default=True)
+@click.option("--freeze-fpr", default=0.0002, show_default=True)
+def train(out: Path, events: Path | None, accounts: int, days: int, seed: int, detectors: str,
+          challenge_fpr: float, freeze_fpr: float) -> None:
+    """Fit detectors on honest traffic and write a versioned model artifact."""
+    from detectors.simulation import SimulationConfig, read_jsonl, simulate
+
+    from detectors.training import TrainingConfig
+    from detectors.training import train as fit
+
+    config = TrainingConfig(detectors=tuple(d.strip() for d in detectors.split(",") if d.strip()),
+                            challenge_fpr=challenge_fpr, freeze_fpr=freeze_fpr, seed=seed)
+    started = time.perf_counter()
+    if events is not None:
+        stream = read_jsonl(events)
+        source: dict[str, Any] = {"events": str(events)}
+    else:
+        stream = simulate(SimulationConfig(accounts=accounts, days=days, seed=seed))
+        source = {"simulator": {"accounts": accounts, "days": days, "seed": seed}}
+    model = fit(stream, config, source=source)
+    model.save(out)
+    click.echo(json.dumps({"model": str(out), "version": model.version,
+                           "rows": model.metadata["rows"],
+                           "seconds": round(time.perf_counter() - started, 1)}))
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL to write")
+@click.option("--accounts", default=2000, show_default=True)
+@click.option("--days", default=28, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+@click.option("--attack-rate", default=0.02, show_default=True,
+              help="fraction of accounts that suffer an attack")
+def simulate(out: Path, accounts: int, days: int, seed: int, attack_rate: float) -> None:
+    """Write labelled synthetic traffic (honest customers and attacks) as JSON Lines."""
+    from detectors.simulation import SimulationConfig, write_jsonl
+    from detectors.simulation import simulate as generate
+
+    started = time.perf_counter()
+    count = write_jsonl(generate(SimulationConfig(accounts=accounts, days=days, seed=seed,
+                                                  attack_rate=attack_rate)), out)
+    click.echo(json.dumps({"events": count, "out": str(out),
+                           "seconds": round(time.perf_counter() - started, 1)}))
+
+
+@main.command()
+@click.argument("name", type=click.Choice(["normal-week", "takeover"]))
+@click.option("--account", default="demo-alice", show_default=True)
+def example(name: str, account: str) -> None:
+    """Print an example event sequence as JSONL (for `acctguard score`).
+
+    The week ends yesterday; the takeover comes 30 minutes after its last sign-in."""
+    from detectors.demo import normal_week, takeover, takeover_start
+    from detectors.events import event_to_dict
+
+    start = math.floor(time.time() / 86400) * 86400 - 8 * 86400
+    events = normal_week(account, start) if name == "normal-week" else takeover(
+        account, takeover_start(start))
+    for event in events:
+        click.echo(json.dumps(event_to_dict(event)))
+
+
+def _read_events(source: click.File) -> Iterator[Any]:
+    from detectors.events import event_from_dict
+
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        data = json.loads(line)
+        try:
+            yield event_from_dict(data.get("event", data))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise click.ClickException(f"line {number}: not an event ({exc})") from exc
+
+
+@main.command()
+@click.argument("source", type=click.File("r"), default="-")
+@click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
+@click.option("--timeout", default=5.0, show_default=True)
+def score(source: click.File, target: str | None, timeout: float) -> None:
+    """Send events (JSONL, one per line, from SOURCE or stdin) to Score; print each answer."""
+    import grpc
+    from google.protobuf.json_format import MessageToDict
+
+    from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
+    from service.rpc.converters import event_to_request
+
+    address = target or Settings().listen
+    with grpc.insecure_channel(address) as channel:
+        stub = rpc.AccountGuardStub(channel)
+        for event in _read_events(source):
+            try:
+                response = stub.Score(event_to_request(event), timeout=timeout)
+            except grpc.RpcError as exc:
+                raise click.ClickException(f"{event.event_id}: {exc.code().name}: "
+                                           f"{exc.details()}") from exc
+            click.echo(json.dumps(MessageToDict(response, preserving_proto_field_name=True)))
+
+
+@main.command()
+@click.option("--account", required=True)
+@click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
+def status(account: str, target: str | None) -> None:
+    """Print an account's active freezes."""
+    import grpc
+    from google.protobuf.json_format import MessageToDict
+
+    from service.api.acctguard.v1 import acctguard_pb2 as pb
+    from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
+
+    with grpc.insecure_channel(target or Settings().listen) as channel:
+        try:
+            reply = rpc.AccountGuardStub(channel).GetAccountStatus(
+                pb.GetAccountStatusRequest(account_id=account), timeout=5.0)
+        except grpc.RpcError as exc:
+            raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
+    click.echo(json.dumps(MessageToDict(reply, preserving_proto_field_name=True), indent=2))
+
+
+@main.command()
+@click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
+@click.option("--service", "service_name", default="", help="service to ask about ('' = server)")
+@click.option("--timeout", default=2.0, show_default=True)
+def health(target: str | None, service_name: str, timeout: float) -> None:
+    """Exit 0 only if the service reports SERVING (for container health checks)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(target or Settings().listen) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service_name), timeout=timeout)
+        except grpc.RpcError as exc:
+            click.echo(f"NOT_SERVING ({exc.code().name})", err=True)
+            sys.exit(1)
+    state = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    click.echo(state)
+    sys.exit(0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1)

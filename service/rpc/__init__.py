@@ -1,0 +1,1 @@
+"""The gRPC adapter: converters between protobuf and the domain, handlers, server assembly."""

@@ -1,0 +1,52 @@
+"""Server assembly: AccountGuard, standard health and reflection, limits, graceful stop."""
+
+from __future__ import annotations
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from service.api.acctguard.v1 import acctguard_pb2 as pb
+from service.rpc.registry import generic_handler
+from service.rpc.servicer import AccountGuardHandlers
+
+SERVICE = pb.DESCRIPTOR.services_by_name["AccountGuard"]
+SERVICE_NAME = SERVICE.full_name
+log = structlog.get_logger("acctguard.server")
+
+
+class GuardServer:
+    def __init__(self, handlers: AccountGuardHandlers, listen: str,
+                 max_message_bytes: int = 1 << 20) -> None:
+        self.listen = listen
+        self.health = health.aio.HealthServicer()
+        self.server = grpc.aio.server(options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ])
+        self.server.add_generic_rpc_handlers((generic_handler(SERVICE, handlers.behaviors()),))
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME), self.server)
+        self.port = 0
+
+    async def start(self) -> int:
+        """Bind, start, and report SERVING. Returns the bound port (useful with port 0)."""
+        self.port = self.server.add_insecure_port(self.listen)
+        if not self.port:
+            raise OSError(f"cannot listen on {self.listen}")
+        await self.server.start()
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return self.port
+
+    async def stop(self, grace: float) -> None:
+        """Health to NOT_SERVING first, then drain in-flight calls for up to ``grace`` seconds."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+    async def wait_for_termination(self) -> None:
+        await self.server.wait_for_termination()

@@ -1,0 +1,95 @@
+"""AccountGuard handlers: convert, run the engine on its worker, convert back. Nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import grpc
+import structlog
+
+from service.api.acctguard.v1 import acctguard_pb2 as pb
+from service.domain.clock import Clock
+from service.domain.engine import RiskEngine
+from service.domain.errors import InvalidArgument, Unimplemented
+from service.domain.validation import MAX_ID
+from service.rpc.converters import event_from_request, freeze_to_proto, result_to_response
+
+log = structlog.get_logger("acctguard.score")
+T = TypeVar("T")
+
+
+class AccountGuardHandlers:
+    """The engine runs on a single worker thread: events are applied in arrival order and the
+    event loop stays free for I/O while a commit waits on the disk."""
+
+    def __init__(self, engine: RiskEngine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
+
+    async def _score_one(self, request: pb.ScoreRequest) -> pb.ScoreResponse:
+        started = time.perf_counter()
+        event = event_from_request(request)
+        structlog.contextvars.bind_contextvars(event_id=event.event_id[:MAX_ID],
+                                               account_id=event.account_id, kind=str(event.kind))
+        result = await self._run(self.engine.score, event)
+        structlog.contextvars.bind_contextvars(
+            decision=result.decision.name, risk=round(result.risk, 6),
+            reasons=[r.code.name for r in result.reasons], freeze_id=result.freeze_id or None,
+            score_ms=round((time.perf_counter() - started) * 1000, 3))
+        return result_to_response(result)
+
+    async def score(self, request: pb.ScoreRequest,
+                    context: grpc.aio.ServicerContext) -> pb.ScoreResponse:
+        return await self._score_one(request)
+
+    async def score_stream(self, requests: AsyncIterator[pb.ScoreRequest],
+                           context: grpc.aio.ServicerContext) -> AsyncIterator[pb.ScoreResponse]:
+        index = 0
+        async for request in requests:
+            try:
+                response = await self._score_one(request)
+            except InvalidArgument as error:
+                raise InvalidArgument(f"requests[{index}].{error.field}", error.problem) from None
+            log.info("scored")
+            structlog.contextvars.clear_contextvars()
+            index += 1
+            yield response
+
+    async def get_account_status(self, request: pb.GetAccountStatusRequest,
+                                 context: grpc.aio.ServicerContext) -> pb.AccountStatus:
+        account_id = request.account_id
+        if not account_id or len(account_id) > MAX_ID:
+            raise InvalidArgument("account_id", f"is required, at most {MAX_ID} characters")
+        structlog.contextvars.bind_contextvars(account_id=account_id)
+        freezes = await self._run(self.engine.account_freezes, account_id)
+        now = self.clock.now()
+        features = sorted({f for freeze in freezes for f in freeze.features})
+        return pb.AccountStatus(account_id=account_id,
+                                freezes=[freeze_to_proto(f, now) for f in freezes],
+                                frozen_features=[int(f) for f in features])
+
+    async def not_yet(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        raise Unimplemented("verification, unfreeze and outcomes are not available in this "
+                            "release")
+
+    def behaviors(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "Score": self.score,
+            "ScoreStream": self.score_stream,
+            "GetAccountStatus": self.get_account_status,
+            "StartVerification": self.not_yet,
+            "CompleteVerification": self.not_yet,
+            "Unfreeze": self.not_yet,
+            "ReportOutcome": self.not_yet,
+        }
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)

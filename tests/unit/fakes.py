@@ -1,0 +1,26 @@
+"""Test doubles shared by unit tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from detectors.events import Event, EventKind
+from detectors.model import Thresholds
+from detectors.profile import AccountProfile
+from detectors.reasons import Reason, ReasonCode
+from detectors.scoring import Assessment
+
+THRESHOLDS = Thresholds(challenge=0.99, freeze=0.999)
+
+
+@dataclass
+class FixedScorer:
+    """Returns the risk set for an event id (default 0.1), with a NEW_DEVICE reason."""
+
+    risks: dict[str, float] = field(default_factory=dict)
+    version: str = "fake-1"
+
+    def assess(self, event: Event, profile: AccountProfile) -> Assessment:
+        risk = self.risks.get(event.event_id, 0.1)
+        reasons = (Reason(ReasonCode.NEW_DEVICE, "new device", 1.0),)
+        return Assessment(EventKind(event.kind), risk, reasons, THRESHOLDS, profile.is_empty)

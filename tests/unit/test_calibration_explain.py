@@ -1,0 +1,59 @@
+import numpy as np
+
+from detectors.calibration import TailCalibrator, surprise
+from detectors.explain import MIN_EVIDENCE, FeatureTails, explain
+from detectors.features import LOGIN_FEATURES, feature_schema
+from detectors.events import EventKind
+from detectors.reasons import ReasonCode
+
+
+def test_exceedance_is_decreasing_and_extrapolates_past_the_maximum():
+    rng = np.random.default_rng(0)
+    scores = rng.exponential(size=10_000)
+    cal = TailCalibrator.fit(scores)
+    grid = np.linspace(-1, 30, 500)
+    p = cal.exceedance(grid)
+    assert np.all(np.diff(p) <= 1e-12)
+    assert p[0] == 1.0
+    assert 0 < cal.exceedance(np.array([scores.max() + 5]))[0] < 1e-3
+    # The body matches the empirical tail.
+    assert abs(cal.exceedance(np.array([np.quantile(scores, 0.9)]))[0] - 0.1) < 0.01
+
+
+def test_calibrator_round_trips_arrays():
+    cal = TailCalibrator.fit(np.arange(100.0))
+    again = TailCalibrator.from_arrays(cal.to_arrays("x"), "x")
+    grid = np.linspace(-5, 200, 50)
+    assert np.array_equal(cal.exceedance(grid), again.exceedance(grid))
+
+
+def test_surprise_is_zero_for_certain_events():
+    assert surprise(np.array([1.0]))[0] == 0.0
+    assert surprise(np.array([0.0]))[0] > 600
+
+
+def test_explain_names_the_rare_features_strongest_first():
+    rng = np.random.default_rng(1)
+    names = feature_schema(EventKind.LOGIN)
+    X = np.zeros((5_000, len(names)))
+    X[:, names.index("new_device")] = rng.random(5_000) < 0.05
+    X[:, names.index("travel_speed_log")] = rng.random(5_000) < 0.01
+    tails = FeatureTails.fit(X)
+    row = np.zeros(len(names))
+    row[names.index("new_device")] = 1
+    row[names.index("travel_speed_log")] = np.log1p(9000)
+    reasons = explain(LOGIN_FEATURES, tails.evidence(row.tolist()),
+                      {"speed_kmh": 9000, "distance_km": 9000, "hours": 1.0})
+    codes = [r.code for r in reasons]
+    assert codes[:2] == [ReasonCode.IMPOSSIBLE_TRAVEL, ReasonCode.NEW_DEVICE]
+    assert abs(sum(r.weight for r in reasons) - 1) < 1e-3
+    assert "km/h" in reasons[0].message
+
+
+def test_explain_without_evidence_says_unusual_pattern():
+    names = feature_schema(EventKind.LOGIN)
+    tails = FeatureTails.fit(np.random.default_rng(2).random((1000, len(names))))
+    evidence = tails.evidence([0.5] * len(names))
+    assert max(evidence) < MIN_EVIDENCE
+    assert [r.code for r in explain(LOGIN_FEATURES, evidence, {})] == [
+        ReasonCode.UNUSUAL_PATTERN]

@@ -1,0 +1,99 @@
+from detectors.demo import normal_week
+from detectors.events import CreditFeature, LoginEvent, TransactionEvent
+from detectors.reasons import ReasonCode
+from service.domain.clock import ManualClock
+from service.domain.decisions import Decision
+from service.domain.engine import EngineSettings, RiskEngine
+from service.domain.errors import EventIdConflict, InvalidArgument
+from service.domain.freezes import FreezeState
+from service.domain.policy import RiskPolicy
+from service.storage.memory import InMemoryRiskStore
+from tests.unit.fakes import FixedScorer
+
+START = 1_767_225_600.0
+
+
+def _engine(risks=None, ttl=3600.0):
+    clock = ManualClock(START + 30 * 86400)
+    store = InMemoryRiskStore()
+    engine = RiskEngine(FixedScorer(risks or {}), RiskPolicy(), store, clock,
+                        EngineSettings(freeze_ttl_seconds=ttl))
+    return engine, store, clock
+
+
+def _seasoned(engine):
+    for event in normal_week("a", START):
+        engine.score(event)
+
+
+def test_freeze_is_placed_and_listed():
+    engine, _, _ = _engine({"bad": 1.0})
+    _seasoned(engine)
+    result = engine.score(LoginEvent("bad", "a", START + 8 * 86400))
+    assert result.decision is Decision.FREEZE
+    assert result.freeze_id
+    assert set(result.frozen_features) == set(CreditFeature)
+    [freeze] = engine.account_freezes("a")
+    assert freeze.freeze_id == result.freeze_id and freeze.event_id == "bad"
+
+
+def test_same_event_twice_gives_one_freeze_and_the_same_answer():
+    engine, store, _ = _engine({"bad": 1.0})
+    _seasoned(engine)
+    event = LoginEvent("bad", "a", START + 8 * 86400)
+    first = engine.score(event)
+    profile_after_first = store.load_profile("a").to_dict()
+    assert engine.score(event) == first
+    assert len(store.freezes("a")) == 1
+    assert store.load_profile("a").to_dict() == profile_after_first
+
+
+def test_reused_event_id_for_another_account_is_refused():
+    engine, _, _ = _engine()
+    engine.score(LoginEvent("e", "a", START))
+    try:
+        engine.score(LoginEvent("e", "b", START))
+    except EventIdConflict:
+        pass
+    else:
+        raise AssertionError("expected EventIdConflict")
+
+
+def test_invalid_event_changes_nothing():
+    engine, store, _ = _engine()
+    try:
+        engine.score(LoginEvent("e", "a", START, latitude=200.0))
+    except InvalidArgument:
+        pass
+    assert store.load_profile("a") is None and store.find_result("e") is None
+
+
+def test_frozen_feature_blocks_transactions_until_expiry():
+    engine, _, clock = _engine({"bad": 1.0}, ttl=3600.0)
+    _seasoned(engine)
+    engine.score(LoginEvent("bad", "a", START + 8 * 86400))
+    blocked = engine.score(TransactionEvent("t1", "a", START + 8 * 86400 + 60, amount_minor=500,
+                                            feature=CreditFeature.PAYMENT))
+    assert blocked.decision is Decision.FREEZE
+    assert blocked.reasons[0].code is ReasonCode.FEATURE_FROZEN
+    clock.advance(3601)
+    assert engine.account_freezes("a") == []
+    later = engine.score(TransactionEvent("t2", "a", START + 8 * 86400 + 120, amount_minor=500,
+                                          feature=CreditFeature.PAYMENT))
+    assert later.decision is Decision.ALLOW
+    [freeze] = engine.store.freezes("a")
+    assert freeze.state_at(clock.now()) is FreezeState.EXPIRED
+
+
+def test_new_account_gets_challenge_not_freeze():
+    engine, store, _ = _engine({"first": 1.0})
+    result = engine.score(LoginEvent("first", "brand-new", START))
+    assert result.decision is Decision.CHALLENGE
+    assert ReasonCode.NEW_ACCOUNT in [r.code for r in result.reasons]
+    assert store.freezes("brand-new") == []
+
+
+def test_allow_carries_no_reasons():
+    engine, _, _ = _engine()
+    result = engine.score(LoginEvent("ok", "a", START))
+    assert result.decision is Decision.ALLOW and result.reasons == ()

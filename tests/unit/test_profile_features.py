@@ -1,0 +1,109 @@
+import math
+
+import pytest
+
+from detectors.demo import ATTACKER, HOME, normal_week, takeover, takeover_start
+from detectors.events import (
+    AccountChangeEvent,
+    AccountChangeKind,
+    CreditFeature,
+    EventKind,
+    LoginEvent,
+    TransactionEvent,
+)
+from detectors.features import extract_features, feature_schema
+from detectors.geo import haversine_km, network_prefix
+from detectors.profile import AccountProfile, RecentKeys
+
+START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+def _values(vector, kind):
+    return dict(zip(feature_schema(kind), vector.values, strict=True))
+
+
+def test_haversine_known_distance():
+    # Berlin to Sao Paulo is about 10,000 km.
+    assert 9_900 < haversine_km(52.52, 13.405, -23.55, -46.63) < 10_300
+    assert haversine_km(10, 10, 10, 10) == 0
+
+
+def test_network_prefix():
+    assert network_prefix("84.150.12.34") == "84.150.12"
+    assert network_prefix("2001:db8:1:2::1") == "2001:db8:1"
+
+
+def test_recent_keys_evicts_least_recently_used():
+    keys = RecentKeys(cap=2)
+    keys.touch("a", 1)
+    keys.touch("b", 2)
+    keys.touch("a", 3)
+    keys.touch("c", 4)
+    assert "a" in keys and "c" in keys and "b" not in keys
+    assert keys.count("a") == 2
+
+
+def test_profile_round_trips_through_dict():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    again = AccountProfile.from_dict(profile.to_dict())
+    assert again.to_dict() == profile.to_dict()
+    assert again.tx_count == profile.tx_count > 0
+
+
+def test_normal_login_is_familiar_and_takeover_is_not():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    usual = LoginEvent("e-usual", "acct", START + 7 * 86400 + 7.5 * 3600,
+                       ip=str(HOME["ip"]), device_id="acct-phone", country="DE",
+                       latitude=52.52, longitude=13.405, asn=3320)
+    familiar = _values(extract_features(usual, profile), EventKind.LOGIN)
+    assert familiar["new_device"] == familiar["new_network"] == familiar["new_country"] == 0
+    assert familiar["travel_speed_log"] == 0
+
+    attack = takeover("acct", takeover_start(START))
+    for event in attack[:-3]:  # the failed burst
+        profile.update(event)
+    success = attack[-3]
+    values = _values(extract_features(success, profile), EventKind.LOGIN)
+    assert values["new_device"] == values["new_network"] == values["new_country"] == 1
+    assert math.expm1(values["travel_speed_log"]) > 1000
+    assert math.expm1(values["failures_1h_log"]) >= 8
+
+
+def test_transaction_features_see_amount_spike_and_credential_change():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    at = START + 7 * 86400
+    profile.update(AccountChangeEvent("c1", "acct", at, AccountChangeKind.PHONE))
+    big = TransactionEvent("t1", "acct", at + 600, amount_minor=250_000, payee_id="mule",
+                           feature=CreditFeature.TRANSFER_OUT, country=str(ATTACKER["country"]))
+    values = _values(extract_features(big, profile), EventKind.TRANSACTION)
+    assert values["amount_z"] > 3
+    assert values["new_payee"] == 1
+    assert values["credential_change_recency"] > 0.9
+    assert values["outflow"] == 1
+
+
+def test_failed_login_window_is_bounded():
+    profile = AccountProfile.new("acct")
+    for n in range(500):
+        profile.update(LoginEvent(f"f{n}", "acct", START + n, success=False))
+    assert len(profile.recent_failures) <= 64
+    assert len(profile.recent_logins) <= 64
+
+
+@pytest.mark.parametrize("kind", list(EventKind))
+def test_empty_profile_gives_finite_features(kind):
+    profile = AccountProfile.new("new")
+    event = {
+        EventKind.LOGIN: LoginEvent("e", "new", START),
+        EventKind.TRANSACTION: TransactionEvent("e", "new", START, amount_minor=0),
+        EventKind.ACCOUNT_CHANGE: AccountChangeEvent("e", "new", START, AccountChangeKind.EMAIL),
+    }[kind]
+    vector = extract_features(event, profile)
+    assert len(vector.values) == len(feature_schema(kind))
+    assert all(math.isfinite(v) for v in vector.values)

@@ -1,0 +1,77 @@
+"""One contract, run against every RiskStore implementation."""
+
+import pytest
+
+from detectors.events import CreditFeature, EventKind
+from detectors.profile import AccountProfile
+from detectors.reasons import Reason, ReasonCode
+from service.domain.decisions import Decision, ScoreResult
+from service.domain.freezes import Freeze
+from service.storage.memory import InMemoryRiskStore
+from service.storage.sqlite import SqliteRiskStore
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    if request.param == "memory":
+        yield InMemoryRiskStore()
+        return
+    sqlite = SqliteRiskStore(tmp_path / "db.sqlite3")
+    yield sqlite
+    sqlite.close()
+
+
+def _result(event_id="e1", account="a1", freeze_id="", decision=Decision.ALLOW):
+    return ScoreResult(event_id, account, EventKind.LOGIN, 0.5, decision,
+                       (Reason(ReasonCode.NEW_DEVICE, "new device", 1.0),),
+                       (CreditFeature.PAYMENT,) if freeze_id else (), freeze_id, "m1", 100.0)
+
+
+def _freeze(event_id="e1", account="a1"):
+    return Freeze(f"frz-{event_id}", account, event_id, (CreditFeature.PAYMENT,),
+                  (Reason(ReasonCode.NEW_DEVICE, "new device", 1.0),), 0.99, 100.0, 200.0)
+
+
+def test_commit_then_read_back(store):
+    profile = AccountProfile.new("a1")
+    profile.event_count = 3
+    result = _result(freeze_id="frz-e1", decision=Decision.FREEZE)
+    assert store.commit_score(result, profile, _freeze()) == result
+    assert store.find_result("e1") == result
+    assert store.load_profile("a1").event_count == 3
+    assert store.freezes("a1") == [_freeze()]
+    assert store.freezes("other") == []
+
+
+def test_second_commit_of_same_event_keeps_the_first(store):
+    first = _result(freeze_id="frz-e1", decision=Decision.FREEZE)
+    store.commit_score(first, AccountProfile.new("a1"), _freeze())
+    second = _result()
+    changed = AccountProfile.new("a1")
+    changed.event_count = 99
+    assert store.commit_score(second, changed, _freeze()) == first
+    assert len(store.freezes("a1")) == 1
+    assert store.load_profile("a1").event_count == 0
+
+
+def test_missing_things_are_none(store):
+    assert store.load_profile("nobody") is None
+    assert store.find_result("nothing") is None
+    store.ping()
+
+
+def test_sqlite_survives_reopen_and_audits_freezes(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    store = SqliteRiskStore(path)
+    store.commit_score(_result(freeze_id="frz-e1", decision=Decision.FREEZE),
+                       AccountProfile.new("a1"), _freeze())
+    store.close()
+    again = SqliteRiskStore(path)
+    assert again.schema_version == 1
+    assert again.freezes("a1") == [_freeze()]
+    [entry] = again.audit_entries("a1")
+    assert entry["action"] == "freeze.placed" and entry["subject_id"] == "frz-e1"
+    assert again.verify_audit_chain()
+    again._db.execute("UPDATE audit_log SET detail = '{}'")
+    assert not again.verify_audit_chain()
+    again.close()
