@@ -39,7 +39,7 @@ class TrainingConfig:
     challenge_fpr: float = 0.005
     freeze_fpr: float = 0.0002
     holdout_fraction: float = 0.25
-    max_train_rows: int = 150_000
+    max_train_rows: int = 50_000
     seed: int = 7
 
 
