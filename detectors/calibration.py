@@ -36,7 +36,8 @@ class TailCalibrator:
         scale = max(scale, 1e-3 * spread, 1e-9)
         # The body only needs quantiles; keep the stored array small.
         if ordered.size > max_points:
-            ordered = np.quantile(ordered, np.linspace(0.0, 1.0, max_points))
+            picks = np.linspace(0, ordered.size - 1, max_points).round().astype(np.intp)
+            ordered = ordered[picks]
         return cls(ordered, start, scale, tail_fraction)
 
     def exceedance(self, scores: Floats) -> Floats:

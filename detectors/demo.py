@@ -3,6 +3,8 @@ of one account, and an account takeover that follows it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from detectors.events import (
     AccountChangeEvent,
     AccountChangeKind,
@@ -13,10 +15,10 @@ from detectors.events import (
 )
 from detectors.profile import DAY, HOUR
 
-HOME = {"country": "DE", "latitude": 52.52, "longitude": 13.405, "asn": 3320,
-        "ip": "84.150.12.34"}
-ATTACKER = {"country": "BR", "latitude": -23.55, "longitude": -46.63, "asn": 14061,
-            "ip": "45.33.101.7"}
+HOME: dict[str, Any] = {"country": "DE", "latitude": 52.52, "longitude": 13.405,
+                        "asn": 3320, "ip": "84.150.12.34"}
+ATTACKER: dict[str, Any] = {"country": "BR", "latitude": -23.55, "longitude": -46.63,
+                            "asn": 14061, "ip": "45.33.101.7"}
 USER_AGENT = "AcmePay/5.2 (iPhone; iOS 18.1)"
 PAYEES = ("grocer-4411", "transit-berlin", "cafe-mitte", "bookshop-12")
 

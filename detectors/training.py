@@ -104,7 +104,8 @@ def apply_priors(X: Floats, empty: NDArray[np.bool_], priors: Floats) -> Floats:
 def _pyod_detector(name: str, seed: int) -> Any:
     if name == "hbos":
         from pyod.models.hbos import HBOS
-        return HBOS()
+        # "auto" bins adapt to each feature and avoid PyOD's numba compile of the static path.
+        return HBOS(n_bins="auto")
     if name == "ecod":
         from pyod.models.ecod import ECOD
         return ECOD()
@@ -129,7 +130,7 @@ def fit_detector(name: str, X: Floats, seed: int) -> CompiledDetector:
 def _holdout_mask(accounts: list[str], fraction: float) -> NDArray[np.bool_]:
     """Deterministic split by account, so no account is on both sides."""
     buckets = np.array([zlib.crc32(a.encode()) % 10_000 for a in accounts])
-    return buckets < int(fraction * 10_000)  # type: ignore[no-any-return]
+    return buckets < int(fraction * 10_000)
 
 
 def fit_kind(kind: EventKind, table: KindTable, config: TrainingConfig) -> KindModel:
@@ -140,7 +141,7 @@ def fit_kind(kind: EventKind, table: KindTable, config: TrainingConfig) -> KindM
     X = apply_priors(X, empty, priors)
     held = _holdout_mask(table.account_id, config.holdout_fraction)
     train, holdout = X[honest & ~held], X[honest & held]
-    if len(train) < 50 or len(holdout) < 50:
+    if len(train) < 30 or len(holdout) < 20:
         raise ValueError(f"not enough honest {kind} events to train on "
                          f"({len(train)} train, {len(holdout)} held out)")
     rng = np.random.default_rng(config.seed)

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 import structlog
@@ -83,7 +83,6 @@ def train(out: Path, events: Path | None, accounts: int, days: int, seed: int, d
           challenge_fpr: float, freeze_fpr: float) -> None:
     """Fit detectors on honest traffic and write a versioned model artifact."""
     from detectors.simulation import SimulationConfig, read_jsonl, simulate
-
     from detectors.training import TrainingConfig
     from detectors.training import train as fit
 
@@ -139,7 +138,7 @@ def example(name: str, account: str) -> None:
         click.echo(json.dumps(event_to_dict(event)))
 
 
-def _read_events(source: click.File) -> Iterator[Any]:
+def _read_events(source: TextIO) -> Iterator[Any]:
     from detectors.events import event_from_dict
 
     for number, line in enumerate(source, start=1):
@@ -156,7 +155,7 @@ def _read_events(source: click.File) -> Iterator[Any]:
 @click.argument("source", type=click.File("r"), default="-")
 @click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
 @click.option("--timeout", default=5.0, show_default=True)
-def score(source: click.File, target: str | None, timeout: float) -> None:
+def score(source: TextIO, target: str | None, timeout: float) -> None:
     """Send events (JSONL, one per line, from SOURCE or stdin) to Score; print each answer."""
     import grpc
     from google.protobuf.json_format import MessageToDict
@@ -166,7 +165,7 @@ def score(source: click.File, target: str | None, timeout: float) -> None:
 
     address = target or Settings().listen
     with grpc.insecure_channel(address) as channel:
-        stub = rpc.AccountGuardStub(channel)
+        stub = rpc.AccountGuardStub(channel)  # type: ignore[no-untyped-call]
         for event in _read_events(source):
             try:
                 response = stub.Score(event_to_request(event), timeout=timeout)
@@ -189,8 +188,9 @@ def status(account: str, target: str | None) -> None:
 
     with grpc.insecure_channel(target or Settings().listen) as channel:
         try:
-            reply = rpc.AccountGuardStub(channel).GetAccountStatus(
-                pb.GetAccountStatusRequest(account_id=account), timeout=5.0)
+            stub = rpc.AccountGuardStub(channel)  # type: ignore[no-untyped-call]
+            reply = stub.GetAccountStatus(pb.GetAccountStatusRequest(account_id=account),
+                                          timeout=5.0)
         except grpc.RpcError as exc:
             raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
     click.echo(json.dumps(MessageToDict(reply, preserving_proto_field_name=True), indent=2))

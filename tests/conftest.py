@@ -15,7 +15,7 @@ from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
 from service.config import Settings
 
 # Small enough to train in seconds, large enough for stable thresholds.
-TEST_MODEL_ACCOUNTS = 600
+TEST_MODEL_ACCOUNTS = 1000
 TEST_MODEL_DAYS = 21
 
 
@@ -39,11 +39,15 @@ def running_server(settings: Settings) -> Iterator[int]:
     from service.rpc.server import GuardServer
 
     app = build_application(settings)
-    server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="test-server", daemon=True)
     thread.start()
-    port = asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=30)
+
+    async def start() -> tuple[GuardServer, int]:  # grpc.aio servers belong to the loop
+        server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes)
+        return server, await server.start()
+
+    server, port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
     try:
         yield port
     finally:

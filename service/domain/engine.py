@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from detectors.events import Event, TransactionEvent
+from detectors.events import CreditFeature, Event, TransactionEvent
 from detectors.explain import describe
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
@@ -59,13 +59,16 @@ class RiskEngine:
         if reasons and assessment.new_account:
             reasons += (Reason(ReasonCode.NEW_ACCOUNT, describe(ReasonCode.NEW_ACCOUNT, {}), 0.0),)
         new_freeze: Freeze | None = None
-        if decision is Decision.FREEZE:
+        covering = self._covering_freeze(verdict.freeze_scope, active)
+        if decision is Decision.FREEZE and covering is None:
             new_freeze = Freeze(
                 freeze_id=freeze_id_for(event.event_id), account_id=event.account_id,
                 event_id=event.event_id, features=verdict.freeze_scope, reasons=reasons,
                 risk=assessment.risk, created_at=now,
                 expires_at=now + self.settings.freeze_ttl_seconds)
         freeze_id = new_freeze.freeze_id if new_freeze else ""
+        if decision is Decision.FREEZE and covering is not None:
+            freeze_id = covering.freeze_id
         blocking = self._blocking_freeze(event, active)
         if blocking is not None:
             decision = Decision.FREEZE
@@ -84,6 +87,13 @@ class RiskEngine:
         """Active freezes of the account, oldest first."""
         now = self.clock.now()
         return [f for f in self.store.freezes(account_id) if f.is_active(now)]
+
+    @staticmethod
+    def _covering_freeze(scope: tuple[CreditFeature, ...], active: list[Freeze]) -> Freeze | None:
+        """An active freeze that already covers everything a new one would: no second freeze."""
+        if not scope:
+            return None
+        return next((f for f in active if set(scope) <= set(f.features)), None)
 
     @staticmethod
     def _blocking_freeze(event: Event, active: list[Freeze]) -> Freeze | None:

@@ -9,6 +9,7 @@ from detectors.events import (
     OUTFLOW_FEATURES,
     CreditFeature,
     Event,
+    LoginEvent,
     TransactionEvent,
 )
 from detectors.reasons import ReasonCode
@@ -33,6 +34,9 @@ class RiskPolicy:
     """Thresholds come from the model (target false-positive rates on held-out normal traffic).
 
     An account without history is never frozen automatically: the most it gets is a CHALLENGE.
+    Neither is a *failed* sign-in: the attacker did not get in, and if failures could freeze
+    credit, anyone who knows an account id could freeze it at will. The gateway challenges or
+    refuses the attempt; the successful sign-in that follows a burst is what gets frozen.
     A FREEZE after a login or a credential change covers every credit feature; after a
     transaction it covers that feature and the ways money leaves the account, or everything
     when the reasons point at a taken-over account.
@@ -44,7 +48,7 @@ class RiskPolicy:
             decision = Decision.FREEZE
         elif assessment.risk >= assessment.thresholds.challenge:
             decision = Decision.CHALLENGE
-        if decision is Decision.FREEZE and assessment.new_account:
+        if decision is Decision.FREEZE and (assessment.new_account or _failed_login(event)):
             decision = Decision.CHALLENGE
         if decision is not Decision.FREEZE:
             return PolicyDecision(decision)
@@ -57,3 +61,7 @@ class RiskPolicy:
         if any(reason.code in TAKEOVER_SIGNS for reason in assessment.reasons):
             return ALL_CREDIT_FEATURES
         return tuple(sorted(OUTFLOW_FEATURES | {event.feature}))
+
+
+def _failed_login(event: Event) -> bool:
+    return isinstance(event, LoginEvent) and not event.success

@@ -91,30 +91,30 @@ def event_to_request(event: Event) -> pb.ScoreRequest:
             event_id=event.event_id, account_id=event.account_id,
             occurred_at=seconds_to_timestamp(event.occurred_at),
             amount_minor=event.amount_minor, currency=event.currency, payee_id=event.payee_id,
-            feature=int(event.feature), channel=event.channel, device_id=event.device_id,
+            feature=event.feature.name, channel=event.channel, device_id=event.device_id,
             ip=event.ip, country=event.country))
     return pb.ScoreRequest(account_change=pb.AccountChangeEvent(
         event_id=event.event_id, account_id=event.account_id,
-        occurred_at=seconds_to_timestamp(event.occurred_at), change=int(event.change),
+        occurred_at=seconds_to_timestamp(event.occurred_at), change=event.change.name,
         device_id=event.device_id, ip=event.ip))
 
 
 def reason_to_proto(reason: Reason) -> pb.Reason:
-    return pb.Reason(code=int(reason.code), message=reason.message, weight=reason.weight)
+    return pb.Reason(code=reason.code.name, message=reason.message, weight=reason.weight)
 
 
 def result_to_response(result: ScoreResult) -> pb.ScoreResponse:
     return pb.ScoreResponse(
-        event_id=result.event_id, risk=result.risk, decision=int(result.decision),
+        event_id=result.event_id, risk=result.risk, decision=result.decision.name,
         reasons=[reason_to_proto(r) for r in result.reasons],
-        frozen_features=[int(f) for f in result.frozen_features],
+        frozen_features=[f.name for f in result.frozen_features],
         freeze_id=result.freeze_id, model_version=result.model_version)
 
 
 def freeze_to_proto(freeze: Freeze, now: float) -> pb.Freeze:
     return pb.Freeze(
         freeze_id=freeze.freeze_id, account_id=freeze.account_id,
-        features=[int(f) for f in freeze.features],
+        features=[f.name for f in freeze.features],
         reasons=[reason_to_proto(r) for r in freeze.reasons], risk=freeze.risk,
         event_id=freeze.event_id, created_at=seconds_to_timestamp(freeze.created_at),
-        expires_at=seconds_to_timestamp(freeze.expires_at), state=int(freeze.state_at(now)))
+        expires_at=seconds_to_timestamp(freeze.expires_at), state=freeze.state_at(now).name)

@@ -24,9 +24,10 @@ from service.domain.errors import DomainError, InvalidArgument
 from service.rpc.errors import INTERNAL_MESSAGE, status_for
 
 log = structlog.get_logger("acctguard.rpc")
+Context = grpc.aio.ServicerContext[Any, Any]
 
-UnaryBehavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
-StreamBehavior = Callable[[AsyncIterator[Any], grpc.aio.ServicerContext], AsyncIterator[Any]]
+UnaryBehavior = Callable[[Any, Context], Awaitable[Any]]
+StreamBehavior = Callable[[AsyncIterator[Any], Context], AsyncIterator[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ def check_decoded(request: Any) -> Any:
     return request
 
 
-async def _abort_for(error: BaseException, context: grpc.aio.ServicerContext) -> grpc.StatusCode:
+async def _abort_for(error: BaseException, context: Context) -> grpc.StatusCode:
     if isinstance(error, DomainError):
         code, message = status_for(error)
     else:
@@ -67,7 +68,7 @@ async def _decoded(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
 
 
 def _unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
-    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def handle(request: Any, context: Context) -> Any:
         structlog.contextvars.clear_contextvars()
         started = time.perf_counter()
         code = "OK"
@@ -87,7 +88,7 @@ def _unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
 
 def _stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
     async def handle(requests: AsyncIterator[Any],
-                     context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                     context: Context) -> AsyncIterator[Any]:
         structlog.contextvars.clear_contextvars()
         started = time.perf_counter()
         code = "OK"
@@ -108,14 +109,14 @@ def _stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
 
 
 def _message_class(descriptor: Any) -> type[pb_message.Message]:
-    return message_factory.GetMessageClass(descriptor)  # type: ignore[no-any-return]
+    return message_factory.GetMessageClass(descriptor)
 
 
 def generic_handler(service: ServiceDescriptor,
-                    behaviors: dict[str, Callable[..., Any]]) -> grpc.GenericRpcHandler:
+                    behaviors: dict[str, Callable[..., Any]]) -> grpc.GenericRpcHandler[Any, Any]:
     """Handlers for every method of ``service``; ``behaviors`` maps method name to coroutine
     (or async generator for streaming methods). A method without a behavior is not served."""
-    handlers: dict[str, grpc.RpcMethodHandler] = {}
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in service.methods:
         behavior = behaviors.get(method.name)
         if behavior is None:
@@ -125,7 +126,7 @@ def generic_handler(service: ServiceDescriptor,
 
 
 def _method_handler(method: MethodDescriptor,
-                    behavior: Callable[..., Any]) -> grpc.RpcMethodHandler:
+                    behavior: Callable[..., Any]) -> grpc.RpcMethodHandler[Any, Any]:
     request_class = _message_class(method.input_type)
     response_class = _message_class(method.output_type)
     deserializer = safe_deserializer(request_class)

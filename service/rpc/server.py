@@ -20,7 +20,7 @@ class GuardServer:
     def __init__(self, handlers: AccountGuardHandlers, listen: str,
                  max_message_bytes: int = 1 << 20) -> None:
         self.listen = listen
-        self.health = health.aio.HealthServicer()
+        self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # untyped re-export
         self.server = grpc.aio.server(options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import grpc
 import structlog
 
 from service.api.acctguard.v1 import acctguard_pb2 as pb
@@ -17,6 +16,7 @@ from service.domain.engine import RiskEngine
 from service.domain.errors import InvalidArgument, Unimplemented
 from service.domain.validation import MAX_ID
 from service.rpc.converters import event_from_request, freeze_to_proto, result_to_response
+from service.rpc.registry import Context
 
 log = structlog.get_logger("acctguard.score")
 T = TypeVar("T")
@@ -47,11 +47,11 @@ class AccountGuardHandlers:
         return result_to_response(result)
 
     async def score(self, request: pb.ScoreRequest,
-                    context: grpc.aio.ServicerContext) -> pb.ScoreResponse:
+                    context: Context) -> pb.ScoreResponse:
         return await self._score_one(request)
 
     async def score_stream(self, requests: AsyncIterator[pb.ScoreRequest],
-                           context: grpc.aio.ServicerContext) -> AsyncIterator[pb.ScoreResponse]:
+                           context: Context) -> AsyncIterator[pb.ScoreResponse]:
         index = 0
         async for request in requests:
             try:
@@ -64,7 +64,7 @@ class AccountGuardHandlers:
             yield response
 
     async def get_account_status(self, request: pb.GetAccountStatusRequest,
-                                 context: grpc.aio.ServicerContext) -> pb.AccountStatus:
+                                 context: Context) -> pb.AccountStatus:
         account_id = request.account_id
         if not account_id or len(account_id) > MAX_ID:
             raise InvalidArgument("account_id", f"is required, at most {MAX_ID} characters")
@@ -74,9 +74,9 @@ class AccountGuardHandlers:
         features = sorted({f for freeze in freezes for f in freeze.features})
         return pb.AccountStatus(account_id=account_id,
                                 freezes=[freeze_to_proto(f, now) for f in freezes],
-                                frozen_features=[int(f) for f in features])
+                                frozen_features=[f.name for f in features])
 
-    async def not_yet(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def not_yet(self, request: Any, context: Context) -> Any:
         raise Unimplemented("verification, unfreeze and outcomes are not available in this "
                             "release")
 

@@ -42,7 +42,7 @@ def test_takeover_is_frozen_with_readable_reasons(stub):
     assert codes & {pb.NEW_DEVICE, pb.IMPOSSIBLE_TRAVEL}
     assert all(r.message.endswith(".") for r in freezing.reasons)
     status = stub.GetAccountStatus(pb.GetAccountStatusRequest(account_id="bob"), timeout=5)
-    assert [f.freeze_id for f in status.freezes][0] == freezing.freeze_id
+    assert next(f.freeze_id for f in status.freezes) == freezing.freeze_id
     assert status.freezes[0].state == pb.ACTIVE
     assert status.freezes[0].expires_at.seconds > time.time()
     assert set(status.frozen_features) >= {pb.TRANSFER_OUT}

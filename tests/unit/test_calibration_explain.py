@@ -1,9 +1,9 @@
 import numpy as np
 
 from detectors.calibration import TailCalibrator, surprise
+from detectors.events import EventKind
 from detectors.explain import MIN_EVIDENCE, FeatureTails, explain
 from detectors.features import LOGIN_FEATURES, feature_schema
-from detectors.events import EventKind
 from detectors.reasons import ReasonCode
 
 

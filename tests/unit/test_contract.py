@@ -36,7 +36,8 @@ def test_required_contract_names_exist():
         "Score", "ScoreStream", "GetAccountStatus", "StartVerification",
         "CompleteVerification", "Unfreeze", "ReportOutcome"}
     stream = service.methods_by_name["ScoreStream"]
-    assert stream.client_streaming and stream.server_streaming
+    assert stream.client_streaming
+    assert stream.server_streaming
     login = pb.LoginEvent.DESCRIPTOR.fields_by_name
     assert set(login) >= {"event_id", "account_id", "occurred_at", "ip", "device_id",
                           "user_agent", "country", "latitude", "longitude", "asn", "success",

@@ -1,3 +1,5 @@
+import contextlib
+
 from detectors.demo import normal_week
 from detectors.events import CreditFeature, LoginEvent, TransactionEvent
 from detectors.reasons import ReasonCode
@@ -34,7 +36,8 @@ def test_freeze_is_placed_and_listed():
     assert result.freeze_id
     assert set(result.frozen_features) == set(CreditFeature)
     [freeze] = engine.account_freezes("a")
-    assert freeze.freeze_id == result.freeze_id and freeze.event_id == "bad"
+    assert freeze.freeze_id == result.freeze_id
+    assert freeze.event_id == "bad"
 
 
 def test_same_event_twice_gives_one_freeze_and_the_same_answer():
@@ -61,11 +64,10 @@ def test_reused_event_id_for_another_account_is_refused():
 
 def test_invalid_event_changes_nothing():
     engine, store, _ = _engine()
-    try:
+    with contextlib.suppress(InvalidArgument):
         engine.score(LoginEvent("e", "a", START, latitude=200.0))
-    except InvalidArgument:
-        pass
-    assert store.load_profile("a") is None and store.find_result("e") is None
+    assert store.load_profile("a") is None
+    assert store.find_result("e") is None
 
 
 def test_frozen_feature_blocks_transactions_until_expiry():
@@ -96,4 +98,15 @@ def test_new_account_gets_challenge_not_freeze():
 def test_allow_carries_no_reasons():
     engine, _, _ = _engine()
     result = engine.score(LoginEvent("ok", "a", START))
-    assert result.decision is Decision.ALLOW and result.reasons == ()
+    assert result.decision is Decision.ALLOW
+    assert result.reasons == ()
+
+
+def test_no_second_freeze_while_one_covers_the_scope():
+    engine, store, _ = _engine({"bad1": 1.0, "bad2": 1.0})
+    _seasoned(engine)
+    first = engine.score(LoginEvent("bad1", "a", START + 8 * 86400))
+    second = engine.score(LoginEvent("bad2", "a", START + 8 * 86400 + 60))
+    assert second.decision is Decision.FREEZE
+    assert second.freeze_id == first.freeze_id
+    assert len(store.freezes("a")) == 1

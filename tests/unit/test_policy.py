@@ -54,3 +54,8 @@ def test_transfer_freeze_is_scoped_unless_takeover_signs():
     takeover = RiskPolicy().decide(
         TRANSFER, _assess(1.0, EventKind.TRANSACTION, codes=(ReasonCode.NEW_DEVICE,)))
     assert takeover.freeze_scope == ALL_CREDIT_FEATURES
+
+
+def test_failed_login_is_challenged_never_frozen():
+    failed = LoginEvent("f", "a", 1.8e9, success=False)
+    assert RiskPolicy().decide(failed, _assess(1.0)).decision is Decision.CHALLENGE

@@ -39,7 +39,9 @@ def test_recent_keys_evicts_least_recently_used():
     keys.touch("b", 2)
     keys.touch("a", 3)
     keys.touch("c", 4)
-    assert "a" in keys and "c" in keys and "b" not in keys
+    assert "a" in keys
+    assert "c" in keys
+    assert "b" not in keys
     assert keys.count("a") == 2
 
 

@@ -70,7 +70,8 @@ def test_sqlite_survives_reopen_and_audits_freezes(tmp_path):
     assert again.schema_version == 1
     assert again.freezes("a1") == [_freeze()]
     [entry] = again.audit_entries("a1")
-    assert entry["action"] == "freeze.placed" and entry["subject_id"] == "frz-e1"
+    assert entry["action"] == "freeze.placed"
+    assert entry["subject_id"] == "frz-e1"
     assert again.verify_audit_chain()
     again._db.execute("UPDATE audit_log SET detail = '{}'")
     assert not again.verify_audit_chain()
