@@ -130,6 +130,7 @@ class RiskModel:
                 np.savez_compressed(handle, **arrays)
                 handle.flush()
                 os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)  # an artifact holds no secrets; the service user must read it
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

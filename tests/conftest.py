@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,28 +31,16 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @contextmanager
 def running_server(settings: Settings) -> Iterator[int]:
-    """The real application and server, in this process, on a thread with its own event loop.
-    Yields the bound port."""
+    """The real application and server, in this process. Yields the bound port."""
     from service.bootstrap import build_application
-    from service.rpc.server import GuardServer
+    from service.rpc.server import serve_in_background
 
     app = build_application(settings)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="test-server", daemon=True)
-    thread.start()
-
-    async def start() -> tuple[GuardServer, int]:  # grpc.aio servers belong to the loop
-        server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes)
-        return server, await server.start()
-
-    server, port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
     try:
-        yield port
+        with serve_in_background(app.handlers, settings.listen,
+                                 settings.max_message_bytes) as port:
+            yield port
     finally:
-        asyncio.run_coroutine_threadsafe(server.stop(1.0), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
         app.close()
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -50,3 +55,28 @@ class GuardServer:
 
     async def wait_for_termination(self) -> None:
         await self.server.wait_for_termination()
+
+
+@contextmanager
+def serve_in_background(handlers: AccountGuardHandlers, listen: str,
+                        max_message_bytes: int = 1 << 20) -> Iterator[int]:
+    """Run a server on its own thread and event loop (for tests, benchmarks and tools that
+    drive it with a blocking client). Yields the bound port; stops the server on exit."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="acctguard-server", daemon=True)
+    thread.start()
+
+    async def start() -> tuple[GuardServer, int]:  # a grpc.aio server belongs to its loop
+        server = GuardServer(handlers, listen, max_message_bytes)
+        return server, await server.start()
+
+    try:
+        server, port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
+        try:
+            yield port
+        finally:
+            asyncio.run_coroutine_threadsafe(server.stop(1.0), loop).result(timeout=30)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
