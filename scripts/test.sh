@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "== generated code"; .venv/bin/python scripts/gen_protos.py --check
-echo "== ruff";           .venv/bin/ruff check .
+echo "== ruff";           .venv/bin/ruff check --no-cache .
 echo "== mypy";           .venv/bin/mypy
 echo "== pytest"
 .venv/bin/pytest --benchmark-enable --benchmark-min-rounds=5 --benchmark-max-time=0.5 \

@@ -23,7 +23,6 @@ log = structlog.get_logger("acctguard.bootstrap")
 def train_default_model(path: Path, accounts: int, days: int, seed: int) -> RiskModel:
     """Build the default artifact from the project's own simulator (nothing is downloaded)."""
     from detectors.simulation import SimulationConfig, simulate
-
     from detectors.training import TrainingConfig, train
 
     started = time.perf_counter()
