@@ -8,6 +8,7 @@ anything seen in training still get distinct, ever smaller probabilities instead
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,14 @@ class TailCalibrator:
         body = np.maximum(body, self.tail_fraction)
         tail = self.tail_fraction * np.exp(-(s - self.tail_start) / self.tail_scale)
         return np.where(s > self.tail_start, tail, body)
+
+    def exceedance_one(self, score: float) -> float:
+        """:meth:`exceedance` for one score, without array overhead (same value)."""
+        if score > self.tail_start:
+            return self.tail_fraction * math.exp(-(score - self.tail_start) / self.tail_scale)
+        n = self.sorted_scores.size
+        below = int(np.searchsorted(self.sorted_scores, score, side="left"))
+        return max((n - below) / n, self.tail_fraction)
 
     def to_arrays(self, prefix: str) -> dict[str, Floats]:
         params = np.array([self.tail_start, self.tail_scale, self.tail_fraction])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from detectors.calibration import TailCalibrator
 from detectors.features import Context, FeatureSpec
 from detectors.reasons import Reason, ReasonCode
 
@@ -27,26 +28,31 @@ MAX_REASONS = 5
 
 @dataclass(frozen=True, slots=True)
 class FeatureTails:
-    """Sorted normal-traffic values of each feature, for right-tail probabilities."""
+    """Each feature's right tail on normal traffic, with the exponential extension of
+    :class:`TailCalibrator`, so values past anything seen in training still rank: a sign-in at
+    17,000 km/h is stronger evidence than one at 2,000 km/h."""
 
-    sorted_values: Floats  # (n, d), each column sorted ascending
+    columns: tuple[TailCalibrator, ...]
 
     @classmethod
-    def fit(cls, X: Floats, max_rows: int = 20_000) -> FeatureTails:
-        ordered = np.sort(np.asarray(X, dtype=np.float64), axis=0)
-        if ordered.shape[0] > max_rows:
-            picks = np.linspace(0, ordered.shape[0] - 1, max_rows).round().astype(np.intp)
-            ordered = ordered[picks]
-        return cls(np.ascontiguousarray(ordered))
+    def fit(cls, X: Floats) -> FeatureTails:
+        return cls(tuple(TailCalibrator.fit(X[:, j]) for j in range(X.shape[1])))
 
     def evidence(self, row: Sequence[float]) -> list[float]:
-        """-log P(X_j >= x_j) per feature, smoothed so that no value gets infinite evidence."""
-        n = self.sorted_values.shape[0]
-        result = []
-        for j, value in enumerate(row):
-            at_least = n - int(np.searchsorted(self.sorted_values[:, j], value, side="left"))
-            result.append(-math.log((at_least + 1) / (n + 1)))
-        return result
+        """-log P(X_j >= x_j) per feature (0 for values at or below most of normal traffic)."""
+        return [-math.log(max(column.exceedance_one(value), 1e-300))
+                for column, value in zip(self.columns, row, strict=True)]
+
+    def to_arrays(self, prefix: str) -> dict[str, Floats]:
+        arrays: dict[str, Floats] = {}
+        for j, column in enumerate(self.columns):
+            arrays.update(column.to_arrays(f"{prefix}.{j}"))
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, Floats], prefix: str, width: int) -> FeatureTails:
+        return cls(tuple(TailCalibrator.from_arrays(arrays, f"{prefix}.{j}")
+                         for j in range(width)))
 
 
 def _amount(minor: float, currency: object) -> str:

@@ -32,7 +32,7 @@ from detectors.explain import FeatureTails
 from detectors.features import feature_schema
 
 Floats = NDArray[np.float64]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class ArtifactError(ValueError):
@@ -73,9 +73,9 @@ class KindModel:
     def to_arrays(self) -> dict[str, Floats]:
         p = str(self.kind)
         arrays: dict[str, Floats] = {f"{p}.priors": self.priors,
-                                     f"{p}.tails": self.tails.sorted_values,
                                      f"{p}.thresholds": np.array([self.thresholds.challenge,
                                                                   self.thresholds.freeze])}
+        arrays.update(self.tails.to_arrays(f"{p}.tails"))
         arrays.update(self.risk_calibrator.to_arrays(f"{p}.risk"))
         for i, (det, cal) in enumerate(zip(self.detectors, self.detector_calibrators,
                                            strict=True)):
@@ -103,10 +103,12 @@ class KindModel:
         if not detectors:
             raise ArtifactError(f"no detectors for {kind}")
         challenge, freeze = (float(x) for x in arrays[f"{p}.thresholds"])
-        return cls(kind, tuple(feature_schema(kind)), np.asarray(arrays[f"{p}.priors"]),
+        names = tuple(feature_schema(kind))
+        return cls(kind, names, np.asarray(arrays[f"{p}.priors"]),
                    tuple(detectors), tuple(calibrators),
                    TailCalibrator.from_arrays(arrays, f"{p}.risk"),
-                   FeatureTails(np.asarray(arrays[f"{p}.tails"])), Thresholds(challenge, freeze))
+                   FeatureTails.from_arrays(arrays, f"{p}.tails", len(names)),
+                   Thresholds(challenge, freeze))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from detectors.calibration import TailCalibrator, surprise
 from detectors.events import EventKind
@@ -57,3 +58,19 @@ def test_explain_without_evidence_says_unusual_pattern():
     assert max(evidence) < MIN_EVIDENCE
     assert [r.code for r in explain(LOGIN_FEATURES, evidence, {})] == [
         ReasonCode.UNUSUAL_PATTERN]
+
+
+def test_exceedance_one_equals_the_array_version():
+    rng = np.random.default_rng(3)
+    cal = TailCalibrator.fit(rng.gamma(2.0, size=5_000))
+    grid = np.concatenate([np.linspace(-1, 40, 300), rng.gamma(2.0, size=200)])
+    # math.exp and np.exp may differ in the last bit
+    assert [cal.exceedance_one(float(x)) for x in grid] == pytest.approx(
+        list(cal.exceedance(grid)), rel=1e-12)
+
+
+def test_evidence_keeps_ranking_past_the_training_maximum():
+    X = np.random.default_rng(4).exponential(size=(5_000, 1))
+    tails = FeatureTails.fit(X)
+    far, farther = tails.evidence([X.max() + 1])[0], tails.evidence([X.max() + 5])[0]
+    assert far < farther
