@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 
 EARTH_RADIUS_KM = 6371.0088
@@ -19,11 +20,18 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def network_prefix(ip: str) -> str:
     """The /24 of an IPv4 address or the /48 of an IPv6 address: a household or office network.
 
-    Anything that does not look like an address is returned unchanged, so it still works as a key.
+    IPv6 is normalised (case, zero compression) and IPv4-mapped IPv6 counts as the IPv4 address.
+    Anything that does not parse is returned unchanged, so it still works as a key.
     """
     if "." in ip and ":" not in ip:
         head, _, _ = ip.rpartition(".")
         return head
-    if ":" in ip:
-        return ":".join(ip.split(":")[:3])
-    return ip
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return network_prefix(str(address.ipv4_mapped))
+        return str(ipaddress.IPv6Network((address, 48), strict=False).network_address)
+    return network_prefix(str(address))

@@ -143,11 +143,12 @@ class RiskModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise ArtifactError(f"{path}: not a readable model artifact ({exc})") from exc
         try:
             header = json.loads(bytes(arrays.pop("__header__")).decode())
-        except (KeyError, ValueError) as exc:
+            version = str(header["version"])
+        except (KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{path}: missing or corrupt header") from exc
         if header.get("format") != FORMAT_VERSION:
             raise ArtifactError(f"{path}: artifact format {header.get('format')} is not "
@@ -160,7 +161,11 @@ class RiskModel:
                 raise ArtifactError(f"{path}: feature schema for {kind} is {found}, this build "
                                     f"computes {expected}; retrain with `acctguard train`")
             try:
-                kinds[kind] = KindModel.from_arrays(kind, arrays)
-            except (KeyError, ValueError) as exc:
+                kinds[kind] = model = KindModel.from_arrays(kind, arrays)
+            except (KeyError, ValueError, TypeError) as exc:
                 raise ArtifactError(f"{path}: {kind} model incomplete ({exc})") from exc
-        return cls(str(header["version"]), kinds, dict(header.get("metadata", {})))
+            width = len(expected)
+            if model.priors.shape != (width,) or any(
+                    d.n_features != width for d in model.detectors):
+                raise ArtifactError(f"{path}: {kind} arrays do not have {width} features")
+        return cls(version, kinds, dict(header.get("metadata", {})))

@@ -92,6 +92,7 @@ class AccountProfile:
     payees: RecentKeys = field(default_factory=lambda: RecentKeys(256))
     hour_counts: list[float] = field(default_factory=lambda: [0.0] * 24)
     last_login_at: float = 0.0
+    last_located_at: float = 0.0
     last_latitude: float = 0.0
     last_longitude: float = 0.0
     has_location: bool = False
@@ -113,25 +114,32 @@ class AccountProfile:
 
     @property
     def is_empty(self) -> bool:
-        return self.event_count == 0
+        """No successful sign-in and no transaction yet: nothing to compare an event with.
+
+        Failed sign-ins and account changes do not count: anybody can cause them, and they
+        say nothing about the owner's habits."""
+        return self.login_count == 0 and self.tx_count == 0
 
     @property
     def amount_log_std(self) -> float:
         return (self.amount_log_m2 / (self.tx_count - 1)) ** 0.5 if self.tx_count > 1 else 0.0
 
-    def update(self, event: Event) -> None:
-        """Fold one event into the profile (after it has been scored)."""
+    def update(self, event: Event, trusted: bool = True) -> None:
+        """Fold one event into the profile, after it has been scored.
+
+        An untrusted event (one the service froze) still counts in the sliding windows, which
+        are risk signals, but teaches the profile nothing about the owner's habits: its
+        device, network, country, payee, hour, amount and place do not become "known"."""
         at = event.occurred_at
         if self.event_count == 0:
             self.first_seen_at = at
         self.event_count += 1
-        self.last_activity_at = max(self.last_activity_at, at)
         if isinstance(event, LoginEvent):
-            self._update_login(event)
+            self._update_login(event, trusted)
         elif isinstance(event, TransactionEvent):
-            self._update_transaction(event)
+            self._update_transaction(event, trusted)
         else:
-            self._update_change(event)
+            self._update_change(event, trusted)
 
     def _touch_place(self, device_id: str, ip: str, country: str, at: float) -> None:
         self.devices.touch(device_id, at)
@@ -139,27 +147,36 @@ class AccountProfile:
             self.networks.touch(network_prefix(ip), at)
         self.countries.touch(country, at)
 
-    def _update_login(self, event: LoginEvent) -> None:
+    def _update_login(self, event: LoginEvent, trusted: bool) -> None:
         at = event.occurred_at
         _window_add(self.recent_logins, at, DAY)
         if not event.success:
             _window_add(self.recent_failures, at, DAY)
             return
-        self.login_count += 1
         if event.device_id and event.device_id not in self.devices:
-            self.last_new_device_login_at = at
+            self.last_new_device_login_at = max(self.last_new_device_login_at, at)
+        if not trusted:
+            return
+        self.login_count += 1
+        self.last_activity_at = max(self.last_activity_at, at)
         self._touch_place(event.device_id, event.ip, event.country, at)
         if event.asn:
             self.asns.touch(str(event.asn), at)
         self.hour_counts[hour_of_day(at)] += 1.0
-        if at >= self.last_login_at:
-            self.last_login_at = at
-            if event.has_location:
-                self.last_latitude, self.last_longitude = event.latitude, event.longitude
-                self.has_location = True
+        self.last_login_at = max(self.last_login_at, at)
+        if event.has_location and at >= self.last_located_at:
+            self.last_located_at = at
+            self.last_latitude, self.last_longitude = event.latitude, event.longitude
+            self.has_location = True
 
-    def _update_transaction(self, event: TransactionEvent) -> None:
+    def _update_transaction(self, event: TransactionEvent, trusted: bool) -> None:
         at = event.occurred_at
+        _window_add(self.recent_tx_times, at, DAY)
+        self.recent_tx_amounts.append(float(event.amount_minor))
+        del self.recent_tx_amounts[: len(self.recent_tx_amounts) - len(self.recent_tx_times)]
+        if not trusted:
+            return
+        self.last_activity_at = max(self.last_activity_at, at)
         self._touch_place(event.device_id, event.ip, event.country, at)
         self.payees.touch(event.payee_id, at)
         self.hour_counts[hour_of_day(at)] += 1.0
@@ -169,15 +186,15 @@ class AccountProfile:
         self.amount_log_mean += delta / self.tx_count
         self.amount_log_m2 += delta * (value - self.amount_log_mean)
         self.amount_log_max = max(self.amount_log_max, value)
-        _window_add(self.recent_tx_times, at, DAY)
-        self.recent_tx_amounts.append(float(event.amount_minor))
-        del self.recent_tx_amounts[: len(self.recent_tx_amounts) - len(self.recent_tx_times)]
 
-    def _update_change(self, event: AccountChangeEvent) -> None:
+    def _update_change(self, event: AccountChangeEvent, trusted: bool) -> None:
         at = event.occurred_at
         _window_add(self.recent_changes, at, 7 * DAY)
         if event.change in CREDENTIAL_CHANGES:
             self.last_credential_change_at = max(self.last_credential_change_at, at)
+        if not trusted:
+            return
+        self.devices.touch(event.device_id, at)
         if event.ip:
             self.networks.touch(network_prefix(event.ip), at)
 

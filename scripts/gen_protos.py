@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import re
+import shutil
 import sys
 import tempfile
 from importlib import resources
@@ -43,7 +44,9 @@ def generate(out: Path) -> None:
         raise SystemExit("protoc failed")
     top_packages = {Path(p).parts[0] for p in protos}
     pattern = re.compile(rf"^(from|import) ({'|'.join(map(re.escape, top_packages))})(\.|\s)", re.M)
-    for path in sorted(out.rglob("*.py*")):
+    generated = [p for p in out.rglob("*") if p.suffix in {".py", ".pyi"}
+                 and "__pycache__" not in p.parts]
+    for path in sorted(generated):
         text = pattern.sub(rf"\1 {PACKAGE}.\2\3", path.read_text())
         path.write_text(HEADER + text if path.suffix == ".py" else text)
     for directory in [out, *sorted(p for p in out.rglob("*") if p.is_dir())]:
@@ -67,12 +70,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     args = parser.parse_args()
-    if not args.check:
-        generate(TARGET)
-        return 0
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "api"
-        generate(fresh)
+        generate(fresh)  # never into the tree directly: a failure leaves service/api as it was
+        if not args.check:
+            shutil.rmtree(TARGET, ignore_errors=True)
+            shutil.copytree(fresh, TARGET)
+            return 0
         problems = differences(fresh, TARGET)
     for problem in problems:
         print(f"service/api {problem}; run: python scripts/gen_protos.py", file=sys.stderr)

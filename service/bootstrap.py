@@ -37,8 +37,13 @@ def train_default_model(path: Path, accounts: int, days: int, seed: int) -> Risk
 
 
 def load_or_train_model(settings: Settings) -> RiskModel:
+    """The configured artifact, which must exist; or the default one under the data directory,
+    trained on first start."""
     path = settings.resolved_model_path
     if not path.exists():
+        if settings.model_path is not None:
+            raise FileNotFoundError(f"model artifact {path} does not exist (ACCTGUARD_MODEL_PATH"
+                                    " / --model-path); build one with `acctguard train`")
         train_default_model(path, settings.train_accounts, settings.train_days,
                             settings.train_seed)
     return RiskModel.load(path)

@@ -40,9 +40,15 @@ def serve(listen: str | None, data_dir: Path | None, model_path: Path | None) ->
     from service.log_config import configure_logging, load_or_create_key
 
     settings = _settings(listen=listen, data_dir=data_dir, model_path=model_path)
+    from detectors.model import ArtifactError
+
     configure_logging(settings.log_level, settings.log_format,
                       load_or_create_key(settings.log_key_path))
-    asyncio.run(_serve(settings))
+    try:
+        asyncio.run(_serve(settings))
+    except (ArtifactError, FileNotFoundError) as exc:
+        log.error("cannot_start", error=str(exc))
+        sys.exit(2)
 
 
 async def _serve(settings: Settings) -> None:
@@ -50,13 +56,18 @@ async def _serve(settings: Settings) -> None:
     from service.rpc.server import GuardServer
 
     app = build_application(settings)
-    server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes)
+    server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes,
+                         settings.max_concurrent_rpcs, settings.shutdown_notice_seconds)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     try:
-        port = await server.start()
+        try:
+            port = await server.start()
+        except OSError as exc:
+            log.error("cannot_listen", listen=settings.listen, error=str(exc))
+            raise SystemExit(2) from None
         log.info("serving", listen=settings.listen, port=port,
                  model_version=app.engine.scorer.version, data_dir=str(settings.data_dir))
         await stopping.wait()

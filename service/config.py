@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     freeze_ttl_hours: float = Field(72.0, gt=0, description="how long a freeze lasts unlifted")
     max_future_skew_seconds: float = Field(300.0, ge=0)
     grace_seconds: float = Field(5.0, ge=0, description="drain time on SIGTERM")
+    shutdown_notice_seconds: float = Field(
+        1.0, ge=0, description="on SIGTERM, report NOT_SERVING this long before refusing calls, "
+        "so load balancers stop sending first")
+    max_concurrent_rpcs: int = Field(
+        1000, gt=0, description="calls in progress beyond this get RESOURCE_EXHAUSTED at once")
     max_message_bytes: int = Field(1 << 20, gt=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"

@@ -14,6 +14,8 @@ from pathlib import Path
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
+KEY_BYTES = 32
+
 
 class AccountPseudonymizer:
     """A structlog processor: ``account_id`` becomes ``account``, an HMAC of the id."""
@@ -30,14 +32,19 @@ class AccountPseudonymizer:
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """The log-hash key, created with mode 0600 on first use."""
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
+    """The log-hash key, created with mode 0600 on first use. A short key (a file truncated by a
+    crash, say) is refused: with a guessable key the pseudonyms could be reversed."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(KEY_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES:
+        raise ValueError(f"{path}: log-hash key is {len(key)} bytes, expected {KEY_BYTES}; "
+                         "delete it to create a new one")
     return key
 
 

@@ -10,7 +10,16 @@ import grpc
 import pytest
 
 from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
+from service.bootstrap import Application
 from service.config import Settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Logs in tests go through the service's own pipeline (JSON, pseudonymised accounts)."""
+    from service.log_config import configure_logging
+
+    configure_logging("info", "json")
+
 
 # Small enough to train in seconds, large enough for stable thresholds.
 TEST_MODEL_ACCOUNTS = 1000
@@ -30,8 +39,8 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[int]:
-    """The real application and server, in this process. Yields the bound port."""
+def running_server(settings: Settings) -> Iterator[tuple[Application, int]]:
+    """The real application and server, in this process. Yields the app and the bound port."""
     from service.bootstrap import build_application
     from service.rpc.server import serve_in_background
 
@@ -39,7 +48,7 @@ def running_server(settings: Settings) -> Iterator[int]:
     try:
         with serve_in_background(app.handlers, settings.listen,
                                  settings.max_message_bytes) as port:
-            yield port
+            yield app, port
     finally:
         app.close()
 
@@ -51,9 +60,20 @@ def server_settings(tmp_path: Path, model_path: Path) -> Settings:
 
 
 @pytest.fixture
-def server_port(server_settings: Settings) -> Iterator[int]:
-    with running_server(server_settings) as port:
-        yield port
+def server(server_settings: Settings) -> Iterator[tuple[Application, int]]:
+    with running_server(server_settings) as running:
+        yield running
+
+
+@pytest.fixture
+def server_app(server: tuple[Application, int]) -> Application:
+    """The application behind the test server, to check what it stored."""
+    return server[0]
+
+
+@pytest.fixture
+def server_port(server: tuple[Application, int]) -> int:
+    return server[1]
 
 
 @pytest.fixture

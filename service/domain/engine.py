@@ -59,7 +59,8 @@ class RiskEngine:
         if reasons and assessment.new_account:
             reasons += (Reason(ReasonCode.NEW_ACCOUNT, describe(ReasonCode.NEW_ACCOUNT, {}), 0.0),)
         new_freeze: Freeze | None = None
-        covering = self._covering_freeze(verdict.freeze_scope, active)
+        covering = self._covering_freeze(verdict.freeze_scope, active,
+                                         now + self.settings.freeze_ttl_seconds / 2)
         if decision is Decision.FREEZE and covering is None:
             new_freeze = Freeze(
                 freeze_id=freeze_id_for(event.event_id), account_id=event.account_id,
@@ -75,7 +76,8 @@ class RiskEngine:
             freeze_id = freeze_id or blocking.freeze_id
             code = ReasonCode.FEATURE_FROZEN
             reasons = (Reason(code, describe(code, {}), 1.0), *reasons)
-        profile.update(event)
+        # A frozen event's device, place and payee must not become known to the profile.
+        profile.update(event, trusted=decision is not Decision.FREEZE)
         result = ScoreResult(
             event_id=event.event_id, account_id=event.account_id, kind=event.kind,
             risk=assessment.risk, decision=decision, reasons=reasons,
@@ -89,11 +91,16 @@ class RiskEngine:
         return [f for f in self.store.freezes(account_id) if f.is_active(now)]
 
     @staticmethod
-    def _covering_freeze(scope: tuple[CreditFeature, ...], active: list[Freeze]) -> Freeze | None:
-        """An active freeze that already covers everything a new one would: no second freeze."""
+    def _covering_freeze(scope: tuple[CreditFeature, ...], active: list[Freeze],
+                         lasting_until: float) -> Freeze | None:
+        """An active freeze that covers everything a new one would and still has at least half
+        a freeze lifetime to run: then no second freeze is placed. Fresh evidence against an
+        account whose freeze is about to lapse places a new one, so protection never runs out
+        while an attack goes on."""
         if not scope:
             return None
-        return next((f for f in active if set(scope) <= set(f.features)), None)
+        return next((f for f in active
+                     if set(scope) <= set(f.features) and f.expires_at >= lasting_until), None)
 
     @staticmethod
     def _blocking_freeze(event: Event, active: list[Freeze]) -> Freeze | None:

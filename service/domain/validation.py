@@ -15,9 +15,9 @@ MAX_TEXT = 256
 MAX_USER_AGENT = 1024
 MAX_AMOUNT_MINOR = 10**15
 EARLIEST = 946684800.0  # 2000-01-01T00:00:00Z
-_ID = re.compile(r"^[\x21-\x7e]+$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ID = re.compile(r"[\x21-\x7e]+")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def _check_id(field: str, value: str) -> None:
@@ -25,7 +25,7 @@ def _check_id(field: str, value: str) -> None:
         raise InvalidArgument(field, "is required")
     if len(value) > MAX_ID:
         raise InvalidArgument(field, f"is longer than {MAX_ID} characters")
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise InvalidArgument(field, "must be printable ASCII without spaces")
 
 
@@ -45,7 +45,7 @@ def _check_ip(field: str, value: str) -> None:
 
 
 def _check_country(field: str, value: str) -> None:
-    if value and not _COUNTRY.match(value):
+    if value and not _COUNTRY.fullmatch(value):
         raise InvalidArgument(field, "must be an ISO 3166-1 alpha-2 code such as DE")
 
 
@@ -74,7 +74,7 @@ def validate_event(event: Event, now: float, max_future_skew: float) -> None:
             raise InvalidArgument(f"{p}.amount_minor", "must not be negative")
         if event.amount_minor > MAX_AMOUNT_MINOR:
             raise InvalidArgument(f"{p}.amount_minor", "is implausibly large")
-        if event.currency and not _CURRENCY.match(event.currency):
+        if event.currency and not _CURRENCY.fullmatch(event.currency):
             raise InvalidArgument(f"{p}.currency", "must be an ISO 4217 code such as EUR")
         _check_text(f"{p}.payee_id", event.payee_id)
         _check_text(f"{p}.channel", event.channel, 64)

@@ -1,7 +1,9 @@
 """Method handlers built from the service descriptor, with three things grpcio lacks:
 
 * requests that do not parse become INVALID_ARGUMENT (grpcio answers INTERNAL by default): the
-  deserializer returns an :class:`UndecodableRequest` marker instead of raising;
+  deserializer returns an :class:`UndecodableRequest` marker instead of raising, and
+  :func:`check_decoded` turns it into the error (for unary calls here; a streaming behavior
+  calls it on each message, so it can say which one was bad);
 * domain errors map to status codes (:mod:`service.rpc.errors`), anything else to INTERNAL
   without its text;
 * one canonical JSON log line per call, with whatever the handler bound to the context.
@@ -9,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -62,11 +65,6 @@ async def _abort_for(error: BaseException, context: Context) -> grpc.StatusCode:
     return code  # not reached: abort raises
 
 
-async def _decoded(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    async for request in requests:
-        yield check_decoded(request)
-
-
 def _unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
     async def handle(request: Any, context: Context) -> Any:
         structlog.contextvars.clear_contextvars()
@@ -74,6 +72,9 @@ def _unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
         code = "OK"
         try:
             return await behavior(check_decoded(request), context)
+        except asyncio.CancelledError:
+            code = "CANCELLED"  # the client went away or its deadline passed
+            raise
         except grpc.aio.AbortError:
             raise
         except Exception as error:  # mapped to a status, never echoed
@@ -93,8 +94,11 @@ def _stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
         started = time.perf_counter()
         code = "OK"
         try:
-            async for response in behavior(_decoded(requests), context):
+            async for response in behavior(requests, context):
                 yield response
+        except asyncio.CancelledError:
+            code = "CANCELLED"
+            raise
         except grpc.aio.AbortError:
             raise
         except Exception as error:  # mapped to a status, never echoed

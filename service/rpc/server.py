@@ -23,10 +23,12 @@ log = structlog.get_logger("acctguard.server")
 
 class GuardServer:
     def __init__(self, handlers: AccountGuardHandlers, listen: str,
-                 max_message_bytes: int = 1 << 20) -> None:
+                 max_message_bytes: int = 1 << 20, max_concurrent_rpcs: int = 1000,
+                 shutdown_notice: float = 0.0) -> None:
         self.listen = listen
+        self.shutdown_notice = shutdown_notice
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # untyped re-export
-        self.server = grpc.aio.server(options=[
+        self.server = grpc.aio.server(maximum_concurrent_rpcs=max_concurrent_rpcs, options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.so_reuseport", 0),
@@ -40,17 +42,22 @@ class GuardServer:
 
     async def start(self) -> int:
         """Bind, start, and report SERVING. Returns the bound port (useful with port 0)."""
-        self.port = self.server.add_insecure_port(self.listen)
-        if not self.port:
-            raise OSError(f"cannot listen on {self.listen}")
+        try:
+            self.port = self.server.add_insecure_port(self.listen)
+        except RuntimeError as exc:  # grpcio's way of saying the address is taken or invalid
+            raise OSError(f"cannot listen on {self.listen}: {exc}") from None
         await self.server.start()
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         return self.port
 
     async def stop(self, grace: float) -> None:
-        """Health to NOT_SERVING first, then drain in-flight calls for up to ``grace`` seconds."""
+        """Health to NOT_SERVING first (still answering calls for ``shutdown_notice`` seconds,
+        so load balancers and health probes notice), then stop accepting calls and drain the
+        ones in flight for up to ``grace`` seconds."""
         await self.health.enter_graceful_shutdown()
+        if self.shutdown_notice:
+            await asyncio.sleep(self.shutdown_notice)
         await self.server.stop(grace)
 
     async def wait_for_termination(self) -> None:

@@ -12,11 +12,12 @@ import structlog
 
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.clock import Clock
+from service.domain.decisions import ScoreResult
 from service.domain.engine import RiskEngine
-from service.domain.errors import InvalidArgument, Unimplemented
+from service.domain.errors import DomainError, InvalidArgument, Unimplemented
 from service.domain.validation import MAX_ID
 from service.rpc.converters import event_from_request, freeze_to_proto, result_to_response
-from service.rpc.registry import Context
+from service.rpc.registry import Context, check_decoded
 
 log = structlog.get_logger("acctguard.score")
 T = TypeVar("T")
@@ -36,14 +37,19 @@ class AccountGuardHandlers:
 
     async def _score_one(self, request: pb.ScoreRequest) -> pb.ScoreResponse:
         started = time.perf_counter()
-        event = event_from_request(request)
+        event = event_from_request(check_decoded(request))
         structlog.contextvars.bind_contextvars(event_id=event.event_id[:MAX_ID],
                                                account_id=event.account_id, kind=str(event.kind))
-        result = await self._run(self.engine.score, event)
-        structlog.contextvars.bind_contextvars(
-            decision=result.decision.name, risk=round(result.risk, 6),
-            reasons=[r.code.name for r in result.reasons], freeze_id=result.freeze_id or None,
-            score_ms=round((time.perf_counter() - started) * 1000, 3))
+        pending = asyncio.get_running_loop().run_in_executor(self._worker, self.engine.score,
+                                                             event)
+        try:
+            result = await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            # The caller gave up, but the engine will still commit its decision: log it then.
+            pending.add_done_callback(_log_decision_after_cancel)
+            raise
+        structlog.contextvars.bind_contextvars(**_decision_fields(result), score_ms=round(
+            (time.perf_counter() - started) * 1000, 3))
         return result_to_response(result)
 
     async def score(self, request: pb.ScoreRequest,
@@ -56,8 +62,8 @@ class AccountGuardHandlers:
         async for request in requests:
             try:
                 response = await self._score_one(request)
-            except InvalidArgument as error:
-                raise InvalidArgument(f"requests[{index}].{error.field}", error.problem) from None
+            except DomainError as error:
+                raise _at_position(error, index) from None
             log.info("scored")
             structlog.contextvars.clear_contextvars()
             index += 1
@@ -93,3 +99,24 @@ class AccountGuardHandlers:
 
     def close(self) -> None:
         self._worker.shutdown(wait=True)
+
+
+def _decision_fields(result: ScoreResult) -> dict[str, Any]:
+    return {"decision": result.decision.name, "risk": round(result.risk, 6),
+            "reasons": [r.code.name for r in result.reasons],
+            "freeze_id": result.freeze_id or None}
+
+
+def _log_decision_after_cancel(future: asyncio.Future[ScoreResult]) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    result = future.result()
+    log.info("scored_after_cancel", event_id=result.event_id, account_id=result.account_id,
+             **_decision_fields(result))
+
+
+def _at_position(error: DomainError, index: int) -> DomainError:
+    """The same error, saying which message of a stream it is about."""
+    if isinstance(error, InvalidArgument):
+        return InvalidArgument(f"requests[{index}].{error.field}", error.problem)
+    return type(error)(f"requests[{index}]: {error}")

@@ -8,12 +8,14 @@ used by one thread at a time (the service's store worker).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from detectors.profile import AccountProfile
 from service.domain.decisions import ScoreResult
@@ -76,6 +78,20 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 GENESIS_HASH = "0" * 64
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def store_errors(method: Callable[P, T]) -> Callable[P, T]:
+    """SQLite failures (locked, disk I/O, corrupt file) become StoreUnavailable, which the RPC
+    layer answers with UNAVAILABLE; the cause stays in the exception chain for the log."""
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"the SQLite risk store failed ({type(exc).__name__})") from exc
+    return wrapper
 INSERT_RESULT = (
     "INSERT INTO scored_events (event_id, account_id, kind, risk, decision, reasons, "
     "frozen_features, freeze_id, model_version, scored_at) VALUES (:event_id, :account_id, "
@@ -115,31 +131,43 @@ class SqliteRiskStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+                if version > len(MIGRATIONS):
+                    raise RuntimeError(
+                        f"{self.path}: schema version {version} is newer than this build knows "
+                        f"({len(MIGRATIONS)}); run a newer acctguard")
                 for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                     for statement in filter(str.strip, script.split(";")):
                         self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={number}")
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
+
+    def _rollback(self) -> None:
+        """Roll back if a transaction is still open (SQLite may already have rolled back)."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
+    @store_errors
     def load_profile(self, account_id: str) -> AccountProfile | None:
         with self._lock:
             row = self._db.execute("SELECT data FROM profiles WHERE account_id = ?",
                                    (account_id,)).fetchone()
         return AccountProfile.from_dict(json.loads(row["data"])) if row else None
 
+    @store_errors
     def find_result(self, event_id: str) -> ScoreResult | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM scored_events WHERE event_id = ?",
                                    (event_id,)).fetchone()
         return result_from_row(dict(row)) if row else None
 
+    @store_errors
     def freezes(self, account_id: str) -> list[Freeze]:
         with self._lock:
             rows = self._db.execute(
@@ -147,6 +175,7 @@ class SqliteRiskStore:
                 (account_id,)).fetchall()
         return [freeze_from_row(dict(row)) for row in rows]
 
+    @store_errors
     def commit_score(self, result: ScoreResult, profile: AccountProfile,
                      freeze: Freeze | None) -> ScoreResult:
         row = result_row(result)
@@ -157,7 +186,7 @@ class SqliteRiskStore:
                 if not inserted:
                     known = self._db.execute("SELECT * FROM scored_events WHERE event_id = ?",
                                              (result.event_id,)).fetchone()
-                    self._db.execute("ROLLBACK")
+                    self._rollback()
                     return result_from_row(dict(known))
                 self._db.execute(
                     "INSERT INTO profiles (account_id, data, updated_at) VALUES (?, ?, ?) "
@@ -169,7 +198,7 @@ class SqliteRiskStore:
                     self._insert_freeze(freeze)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         return result
 
@@ -188,6 +217,7 @@ class SqliteRiskStore:
             ":prev_hash, :hash)",
             {**entry, "prev_hash": prev, "hash": audit_hash(prev, entry)})
 
+    @store_errors
     def audit_entries(self, account_id: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM audit_log WHERE account_id = ? ORDER BY seq",

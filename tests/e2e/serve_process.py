@@ -17,7 +17,8 @@ ACCTGUARD = Path(sys.executable).with_name("acctguard")
 class ServeProcess:
     def __init__(self, data_dir: Path, model_path: Path, *extra: str) -> None:
         env = {**os.environ, "ACCTGUARD_LOG_FORMAT": "json",
-               "ACCTGUARD_SQLITE_SYNCHRONOUS": "NORMAL"}
+               "ACCTGUARD_SQLITE_SYNCHRONOUS": "NORMAL",
+               "ACCTGUARD_SHUTDOWN_NOTICE_SECONDS": "3"}
         self.process = subprocess.Popen(
             [str(ACCTGUARD), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data_dir),
              "--model-path", str(model_path), *extra],
@@ -47,7 +48,8 @@ class ServeProcess:
         return f"127.0.0.1:{self.port}"
 
     def terminate(self, timeout: float = 30) -> int:
-        self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
         out, _ = self.process.communicate(timeout=timeout)
         self.lines.extend(out.splitlines(keepends=True))
         return self.process.returncode

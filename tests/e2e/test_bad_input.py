@@ -50,22 +50,33 @@ CASES = [
 ]
 
 
+def _nothing_stored(app, event_ids=("bad-1", "bad-2", "c", "x"), accounts=("mallory", "m")):
+    store = app.store
+    assert all(store.find_result(e) is None for e in event_ids)
+    assert all(store.load_profile(a) is None for a in accounts)
+    assert all(store.freezes(a) == [] for a in accounts)
+
+
 @pytest.mark.parametrize(("request_message", "field"), CASES)
-def test_invalid_argument_names_the_field_and_writes_nothing(stub, request_message, field):
+def test_invalid_argument_names_the_field_and_writes_nothing(stub, server_app, request_message,
+                                                             field):
     with pytest.raises(grpc.RpcError) as raised:
         stub.Score(request_message, timeout=5)
     assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details().startswith(field + ":")
-    status = stub.GetAccountStatus(pb.GetAccountStatusRequest(account_id="mallory"), timeout=5)
-    assert list(status.freezes) == []
+    _nothing_stored(server_app)
 
 
-def test_a_valid_event_after_a_rejected_one_with_the_same_id_is_scored_fresh(stub):
+def test_a_valid_event_after_a_rejected_one_with_the_same_id_is_scored_fresh(stub, server_app):
     with pytest.raises(grpc.RpcError):
         stub.Score(_login(latitude=95.0), timeout=5)
+    _nothing_stored(server_app)
     reply = stub.Score(_login(), timeout=5)
     assert reply.event_id == "bad-1"
-    assert reply.decision != pb.DECISION_UNSPECIFIED
+    stored = server_app.store.find_result("bad-1")
+    assert stored is not None
+    assert stored.risk == reply.risk
+    assert server_app.store.load_profile("mallory").event_count == 1
 
 
 def test_bytes_that_do_not_parse_are_invalid_argument(channel):
@@ -85,6 +96,22 @@ def test_invalid_event_in_a_stream_names_its_position(stub):
         list(stub.ScoreStream(iter([good, bad]), timeout=10))
     assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details().startswith("requests[1].login.latitude:")
+
+
+def test_undecodable_and_conflicting_stream_messages_name_their_position(channel):
+    raw = channel.stream_stream("/acctguard.v1.AccountGuard/ScoreStream",
+                                request_serializer=lambda b: b,
+                                response_deserializer=pb.ScoreResponse.FromString)
+    good = _login(event_id="s-10").SerializeToString()
+    with pytest.raises(grpc.RpcError) as raised:
+        list(raw(iter([good, good, b"\xff\xff\xff"]), timeout=10))
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details().startswith("requests[2].request: is not a valid")
+    reused = _login(event_id="s-10", account_id="someone-else").SerializeToString()
+    with pytest.raises(grpc.RpcError) as raised:
+        list(raw(iter([_login(event_id="s-11").SerializeToString(), reused]), timeout=10))
+    assert raised.value.code() is grpc.StatusCode.ALREADY_EXISTS
+    assert raised.value.details().startswith("requests[1]: ")
 
 
 @settings(max_examples=60, deadline=None,

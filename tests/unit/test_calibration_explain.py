@@ -38,11 +38,11 @@ def test_explain_names_the_rare_features_strongest_first():
     names = feature_schema(EventKind.LOGIN)
     X = np.zeros((5_000, len(names)))
     X[:, names.index("new_device")] = rng.random(5_000) < 0.05
-    X[:, names.index("travel_speed_log")] = rng.random(5_000) < 0.01
+    X[:, names.index("travel_excess_speed_log")] = rng.random(5_000) < 0.01
     tails = FeatureTails.fit(X)
     row = np.zeros(len(names))
     row[names.index("new_device")] = 1
-    row[names.index("travel_speed_log")] = np.log1p(9000)
+    row[names.index("travel_excess_speed_log")] = np.log1p(9000)
     reasons = explain(LOGIN_FEATURES, tails.evidence(row.tolist()),
                       {"speed_kmh": 9000, "distance_km": 9000, "hours": 1.0})
     codes = [r.code for r in reasons]

@@ -110,3 +110,23 @@ def test_no_second_freeze_while_one_covers_the_scope():
     assert second.decision is Decision.FREEZE
     assert second.freeze_id == first.freeze_id
     assert len(store.freezes("a")) == 1
+
+
+def test_fresh_evidence_near_a_freezes_expiry_places_a_new_freeze():
+    engine, _, clock = _engine({"bad1": 1.0, "bad2": 1.0}, ttl=3600.0)
+    _seasoned(engine)
+    first = engine.score(LoginEvent("bad1", "a", START + 8 * 86400))
+    clock.advance(3000)  # 10 minutes left on the first freeze
+    second = engine.score(LoginEvent("bad2", "a", START + 8 * 86400 + 3000))
+    assert second.freeze_id != first.freeze_id
+    clock.advance(700)  # the first has lapsed; the second still holds
+    assert [f.freeze_id for f in engine.account_freezes("a")] == [second.freeze_id]
+
+
+def test_frozen_events_do_not_make_the_attacker_known():
+    engine, store, _ = _engine({"bad": 1.0})
+    _seasoned(engine)
+    engine.score(LoginEvent("bad", "a", START + 8 * 86400, device_id="attacker", country="BR"))
+    profile = store.load_profile("a")
+    assert "attacker" not in profile.devices
+    assert "BR" not in profile.countries

@@ -1,3 +1,4 @@
+import copy
 import math
 
 import pytest
@@ -30,7 +31,11 @@ def test_haversine_known_distance():
 
 def test_network_prefix():
     assert network_prefix("84.150.12.34") == "84.150.12"
-    assert network_prefix("2001:db8:1:2::1") == "2001:db8:1"
+    # One /48 however it is written; IPv4-mapped addresses count as IPv4.
+    assert {network_prefix(ip) for ip in ("2001:db8:1:2::1", "2001:DB8:1::9",
+                                           "2001:0db8:0001:0000::1")} == {"2001:db8:1::"}
+    assert network_prefix("::ffff:84.150.12.34") == "84.150.12"
+    assert network_prefix("not an ip") == "not an ip"
 
 
 def test_recent_keys_evicts_least_recently_used():
@@ -63,7 +68,7 @@ def test_normal_login_is_familiar_and_takeover_is_not():
                        latitude=52.52, longitude=13.405, asn=3320)
     familiar = _values(extract_features(usual, profile), EventKind.LOGIN)
     assert familiar["new_device"] == familiar["new_network"] == familiar["new_country"] == 0
-    assert familiar["travel_speed_log"] == 0
+    assert familiar["travel_excess_speed_log"] == 0
 
     attack = takeover("acct", takeover_start(START))
     for event in attack[:-3]:  # the failed burst
@@ -71,7 +76,7 @@ def test_normal_login_is_familiar_and_takeover_is_not():
     success = attack[-3]
     values = _values(extract_features(success, profile), EventKind.LOGIN)
     assert values["new_device"] == values["new_network"] == values["new_country"] == 1
-    assert math.expm1(values["travel_speed_log"]) > 1000
+    assert math.expm1(values["travel_excess_speed_log"]) > 1000  # km/h beyond any flight
     assert math.expm1(values["failures_1h_log"]) >= 8
 
 
@@ -109,3 +114,40 @@ def test_empty_profile_gives_finite_features(kind):
     vector = extract_features(event, profile)
     assert len(vector.values) == len(feature_schema(kind))
     assert all(math.isfinite(v) for v in vector.values)
+
+
+def test_failed_logins_and_changes_do_not_end_new_account_status():
+    profile = AccountProfile.new("acct")
+    profile.update(LoginEvent("f1", "acct", START, device_id="attacker", success=False))
+    profile.update(AccountChangeEvent("c1", "acct", START + 1, AccountChangeKind.EMAIL,
+                                      device_id="owner"))
+    assert profile.is_empty
+    profile.update(LoginEvent("ok", "acct", START + 2, device_id="owner"))
+    assert not profile.is_empty
+
+
+def test_untrusted_events_teach_nothing_about_habits():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    before = copy.deepcopy(profile.to_dict())
+    attack = takeover("acct", takeover_start(START))
+    profile.update(attack[-3], trusted=False)  # the frozen sign-in from Brazil
+    assert "acct-attacker" not in profile.devices
+    assert "BR" not in profile.countries
+    assert (profile.last_latitude, profile.last_longitude) == (before["last_latitude"],
+                                                               before["last_longitude"])
+    assert profile.last_new_device_login_at == attack[-3].occurred_at  # still a risk signal
+    assert len(profile.recent_logins) == len(before["recent_logins"]) + 1
+
+
+def test_travel_is_measured_from_the_last_located_sign_in():
+    profile = AccountProfile.new("acct")
+    profile.update(LoginEvent("berlin", "acct", START, latitude=52.52, longitude=13.405))
+    profile.update(LoginEvent("nowhere", "acct", START + 3 * 3600 - 180))  # no location
+    london = LoginEvent("london", "acct", START + 3 * 3600, latitude=51.5, longitude=-0.12)
+    values = _values(extract_features(london, profile), EventKind.LOGIN)
+    assert values["travel_excess_speed_log"] == 0  # 930 km in 3 h is a flight, not a takeover
+    late = LoginEvent("late", "acct", START - 600, latitude=-23.55, longitude=-46.63)
+    assert _values(extract_features(late, profile), EventKind.LOGIN)[
+        "travel_excess_speed_log"] == 0  # arrived out of order: no travel implied

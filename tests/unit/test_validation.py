@@ -55,3 +55,15 @@ def test_coordinates_are_accepted_only_in_range(lat, lon):
         assert not ok
     else:
         assert ok
+
+
+@pytest.mark.parametrize(("event", "field"), [
+    (_login(event_id="e1\n"), "login.event_id"),
+    (_login(account_id="alice\n"), "login.account_id"),
+    (_login(country="DE\n"), "login.country"),
+    (TransactionEvent("t", "a", NOW, amount_minor=1, currency="EUR\n"), "transaction.currency"),
+])
+def test_trailing_newlines_are_refused(event, field):
+    with pytest.raises(InvalidArgument) as raised:
+        validate_event(event, NOW, 300)
+    assert raised.value.field == field
