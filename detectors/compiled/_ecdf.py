@@ -19,11 +19,23 @@ from training moment sums updated with the row (see ``EcdfTails.skew_sign``).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
-from ._base import EPS, FloatArray, IntArray, frozen_float, frozen_int
+from ._base import (
+    EPS,
+    ArrayMap,
+    FloatArray,
+    IntArray,
+    as_rows,
+    frozen_float,
+    frozen_int,
+    require,
+    row_sums,
+)
 
 #: |M3| within this many ulps of the magnitudes involved is treated as an exact zero skewness
 #: (what scipy computes for exactly symmetric data, e.g. a 0/1 feature split 50/50).
@@ -190,3 +202,43 @@ class EcdfTails:
         zero = (np.abs(m3) <= noise) | (var <= 0.0)
         sign: FloatArray = np.where(zero, 0.0, np.sign(m3))
         return sign
+
+
+class EcdfDetector(ABC):
+    """What ECOD and COPOD share: the sorted training columns, the right-tail contributions,
+    the score as the sum of per-dimension contributions, and the array round trip. A subclass
+    sets ``name`` and says how it combines the tails in :meth:`contributions`."""
+
+    name: str = ""
+
+    def __init__(self, sorted_values: npt.ArrayLike) -> None:
+        self._tails = EcdfTails(sorted_values)
+        self.n_features: int = self._tails.n_features
+        self.n_train: int = self._tails.n_train
+
+    @classmethod
+    def from_pyod(cls, model: Any) -> Self:
+        """Build from a fitted PyOD ``ECOD`` or ``COPOD`` (its ``X_train``)."""
+        return cls(np.sort(np.asarray(model.X_train, dtype=np.float64), axis=0))
+
+    @abstractmethod
+    def contributions(self, X: npt.ArrayLike) -> FloatArray:
+        """Per-dimension outlier scores ``O`` (m, d); each row sums to its score."""
+
+    def right_tail_contributions(self, X: npt.ArrayLike) -> FloatArray:
+        """``-log F_r(x)`` per dimension (m, d): rarity of values this high or higher."""
+        rows = as_rows(X, self.n_features)
+        return self._tails.tails(rows)[1]
+
+    def score(self, X: npt.ArrayLike) -> FloatArray:
+        """Raw outlier score ``sum_j O_j`` (m,)."""
+        return row_sums(self.contributions(X))
+
+    def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """Plain numeric arrays for ``np.savez``."""
+        return {"sorted_values": np.array(self._tails.sorted_values)}
+
+    @classmethod
+    def from_arrays(cls, arrays: ArrayMap) -> Self:
+        """Inverse of ``to_arrays``."""
+        return cls(require(arrays, "sorted_values", 2))

@@ -9,13 +9,11 @@ it were the only row appended to the training data (PyOD's single-row ``decision
 
 from __future__ import annotations
 
-from typing import Any, Self
-
 import numpy as np
 import numpy.typing as npt
 
-from ._base import ArrayMap, FloatArray, as_rows, require, row_sums
-from ._ecdf import EcdfTails
+from ._base import FloatArray, as_rows
+from ._ecdf import EcdfDetector
 
 
 def skew_combination(u_left: FloatArray, u_right: FloatArray, sign: FloatArray) -> FloatArray:
@@ -25,23 +23,13 @@ def skew_combination(u_left: FloatArray, u_right: FloatArray, sign: FloatArray) 
     return combined
 
 
-class CompiledECOD:
+class CompiledECOD(EcdfDetector):
     """Numpy evaluator equivalent to a fitted ``pyod.models.ecod.ECOD``.
 
     Arrays: ``sorted_values`` (n_train, d), each training column sorted ascending.
     """
 
     name: str = "ecod"
-
-    def __init__(self, sorted_values: npt.ArrayLike) -> None:
-        self._tails = EcdfTails(sorted_values)
-        self.n_features: int = self._tails.n_features
-        self.n_train: int = self._tails.n_train
-
-    @classmethod
-    def from_pyod(cls, model: Any) -> Self:
-        """Build from a fitted PyOD ``ECOD`` (its ``X_train``)."""
-        return cls(np.sort(np.asarray(model.X_train, dtype=np.float64), axis=0))
 
     def contributions(self, X: npt.ArrayLike) -> FloatArray:
         """Per-dimension outlier scores ``O`` (m, d); each row sums to its score."""
@@ -51,21 +39,3 @@ class CompiledECOD:
         sign = self._tails.skew_sign(rows)
         out: FloatArray = np.where(sign == 0, u_left + u_right, np.maximum(u_left, u_right))
         return out
-
-    def right_tail_contributions(self, X: npt.ArrayLike) -> FloatArray:
-        """``-log F_r(x)`` per dimension (m, d): rarity of values this high or higher."""
-        rows = as_rows(X, self.n_features)
-        return self._tails.tails(rows)[1]
-
-    def score(self, X: npt.ArrayLike) -> FloatArray:
-        """Raw outlier score ``sum_j O_j`` (m,)."""
-        return row_sums(self.contributions(X))
-
-    def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
-        """Plain numeric arrays for ``np.savez``."""
-        return {"sorted_values": np.array(self._tails.sorted_values)}
-
-    @classmethod
-    def from_arrays(cls, arrays: ArrayMap) -> Self:
-        """Inverse of ``to_arrays``."""
-        return cls(require(arrays, "sorted_values", 2))

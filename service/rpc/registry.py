@@ -141,7 +141,7 @@ def _method_handler(method: MethodDescriptor,
             _stream(name, behavior), request_deserializer=deserializer,
             response_serializer=serializer)
     if method.client_streaming or method.server_streaming:
-        raise NotImplementedError(f"{name}: only unary and bidi methods are used in v1")
+        raise ValueError(f"{name}: only unary and bidi methods are used in v1")
     return grpc.unary_unary_rpc_method_handler(
         _unary(name, behavior), request_deserializer=deserializer,
         response_serializer=serializer)
