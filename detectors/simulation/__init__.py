@@ -1,10 +1,24 @@
 """A seeded, streaming, labelled simulator of account-security traffic.
 
-Honest account holders (commuters, travellers, night-shift workers, households sharing a
-tablet, people buying a new phone...) sign in, pay and change settings; a fraction of the
-accounts suffer one attack from :data:`ALL_SCENARIOS`. :func:`simulate` yields every event in
-time order with its :class:`Label`; the same configuration always yields the same stream.
-Pure domain code: the standard library only, and no I/O but the explicit JSONL functions.
+Honest account holders (office workers, commuters, travellers, night-shift workers, students,
+retirees, dormant customers, households sharing a tablet, people buying a new phone...) sign
+in, pay and change settings; ``attack_rate`` of the accounts suffer one attack from
+:data:`ALL_SCENARIOS`. :func:`simulate` yields every event in time order with its
+:class:`Label`; the same configuration always yields the same stream. Standard library only,
+and no I/O but the explicit JSONL functions.
+
+Conventions of the events produced:
+
+* ``occurred_at`` is in ``[config.start, config.start + days * 86400)``, rounded to 1 ms.
+* An account's transactions are all in its home country's currency (``minor_to_eur``
+  compares across accounts); ``country`` is where the transaction happened.
+* Card-present payments (``pos``) and ATM withdrawals (``atm``) carry no ``ip``; their
+  ``device_id`` is the phone for wallet payments and cardless withdrawals, else empty.
+* ``event_id`` is ``ev-{seed}-{n}``; ``attack_id`` is ``atk-{seed}-{n}``. Credential
+  stuffing and password spraying are campaigns: one ``attack_id`` spans many accounts.
+
+Each JSONL line is ``{"event": event_to_dict(event), "label": {"is_attack", "scenario",
+"attack_id"}}``: what the service sees is kept apart from the ground truth.
 """
 
 from detectors.simulation.model import (

@@ -83,8 +83,8 @@ class _Planner:
             start = config.start + rng.uniform(0.0, config.days * DAY - span)
             for index in targets[number::count]:
                 at = start + rng.uniform(0.0, span)
-                self.plans[index] = AttackPlan(scenario, label, self.calendar.day_of(at), at,
-                                               campaign)
+                day = min(self.calendar.day_of(at), self.calendar.steps - 1)
+                self.plans[index] = AttackPlan(scenario, label, day, at, campaign)
 
     def targeted(self, scenario: str, targets: list[int]) -> None:
         days = self.config.days

@@ -37,6 +37,7 @@ from detectors.simulation.spending import (
 )
 from detectors.simulation.world import CITIES, CITIES_BY_COUNTRY, Network
 
+ATM_LIMIT_EUR = 1000.0  # what one withdrawal can take out
 _TRANSFER = CreditFeature.TRANSFER_OUT
 _CASH = CreditFeature.CASH_WITHDRAWAL
 
@@ -70,7 +71,7 @@ class AttackRun:
 
     def login(self, at: float, network: Network, device: Device, success: bool,
               auth: str) -> str:
-        ip = network.ip(self.rng.randint(2, 254))
+        ip = network.ip(self.rng)
         self.out.append(self.factory.login(self.plan.label, self.account.account_id, at,
                                            network, ip, device, success, auth))
         return ip
@@ -91,8 +92,8 @@ class AttackRun:
         """Money out to a mule: a transfer, or a cardless cash withdrawal at an ATM."""
         if feature is _CASH:
             atm = atm_payee(network.country, self.rng.randrange(9000))
-            self.pay(at, round_cash_eur(eur, self.account.currency), atm, _CASH, "atm",
-                     device.device_id, "", network.country)
+            cash = round_cash_eur(min(eur, ATM_LIMIT_EUR), self.account.currency)
+            self.pay(at, cash, atm, _CASH, "atm", device.device_id, "", network.country)
             return
         payee = payee or mule_payee(self.rng, self.account.country)
         channel = "app" if device.runs_app else "web"
@@ -165,7 +166,7 @@ def account_takeover(run: AttackRun) -> bool:
 
 
 def _owner_logins(run: AttackRun) -> list[LoginEvent]:
-    logins = [labelled.event for _, _, labelled in run.owner_events
+    logins = [labelled.event for _, labelled in run.owner_events
               if isinstance(labelled.event, LoginEvent)]
     return sorted(logins, key=_occurred_at)
 
@@ -224,7 +225,7 @@ def sim_swap(run: AttackRun) -> bool:
     network = mobile_network(rng, account.country, city, carrier)
     device = attacker_device(rng, DeviceKind.PHONE, account.phone.user_agent, "otp")
     at = run.some_time(8.0, 22.0)
-    ip = network.ip(rng.randint(2, 254))
+    ip = network.ip(rng)
     run.change(at, AccountChangeKind.PHONE, device, ip)
     at += rng.uniform(2.0, 30.0) * MINUTE
     ip = run.login(at, network, device, True, "otp")
@@ -265,7 +266,7 @@ def card_testing(run: AttackRun) -> bool:
     at = run.some_time()
     for _ in range(rng.randint(5, 30)):
         merchant = merchant_payee(rng.choice(CITIES).country, rng.randrange(6000))
-        ip = network.ip(rng.randint(2, 254))
+        ip = network.ip(rng)
         run.pay(at, rng.uniform(0.5, 2.0), merchant, CreditFeature.PAYMENT, "web",
                 device.device_id, ip, network.country)
         at += rng.uniform(5.0, 60.0)

@@ -38,6 +38,8 @@ class SimCalendar:
     def __init__(self, start: float, days: int) -> None:
         self.first_midnight = start - start % DAY
         self.days = days
+        # A start past midnight leaves part of one more calendar day inside the period.
+        self.steps = days + (1 if start % DAY else 0)
 
     def today(self, index: int) -> Today:
         midnight = self.first_midnight + index * DAY

@@ -1,8 +1,7 @@
 """Builds labelled events with unique, deterministic ids.
 
-Every event is returned as a :data:`Stamped` triple ``(occurred_at, sequence, event)``; the
-sequence number is the event's creation order, which breaks ties between events at the same
-instant deterministically and keeps heap comparisons away from the events themselves.
+Every event is returned as a :data:`Stamped` pair ``(occurred_at, event)``, so the stream can
+sort by time without reaching into the events. Ids count events in creation order.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from detectors.simulation.devices import Device
 from detectors.simulation.model import Label, LabelledEvent
 from detectors.simulation.world import Network
 
-Stamped: TypeAlias = tuple[float, int, LabelledEvent]
+Stamped: TypeAlias = tuple[float, LabelledEvent]
 
 
 class EventFactory:
@@ -30,31 +29,31 @@ class EventFactory:
         self._prefix = f"ev-{seed}-"
         self._counter = 0
 
-    def _next(self) -> tuple[str, int]:
+    def _next_id(self) -> str:
         self._counter += 1
-        return f"{self._prefix}{self._counter}", self._counter
+        return f"{self._prefix}{self._counter}"
 
     def login(self, label: Label, account_id: str, at: float, network: Network, ip: str,
               device: Device, success: bool, auth_method: str) -> Stamped:
-        event_id, sequence = self._next()
+        event_id = self._next_id()
         at = round(at, 3)
         event = LoginEvent(event_id, account_id, at, ip, device.device_id, device.user_agent,
                            network.country, network.latitude, network.longitude, network.asn,
                            success, auth_method)
-        return at, sequence, LabelledEvent(event, label)
+        return at, LabelledEvent(event, label)
 
     def transaction(self, label: Label, account_id: str, at: float, amount_minor: int,
                     currency: str, payee_id: str, feature: CreditFeature, channel: str,
                     device_id: str, ip: str, country: str) -> Stamped:
-        event_id, sequence = self._next()
+        event_id = self._next_id()
         at = round(at, 3)
         event = TransactionEvent(event_id, account_id, at, amount_minor, currency, payee_id,
                                  feature, channel, device_id, ip, country)
-        return at, sequence, LabelledEvent(event, label)
+        return at, LabelledEvent(event, label)
 
     def change(self, label: Label, account_id: str, at: float, change: AccountChangeKind,
                device_id: str, ip: str) -> Stamped:
-        event_id, sequence = self._next()
+        event_id = self._next_id()
         at = round(at, 3)
         event = AccountChangeEvent(event_id, account_id, at, change, device_id, ip)
-        return at, sequence, LabelledEvent(event, label)
+        return at, LabelledEvent(event, label)

@@ -10,8 +10,9 @@ previous one (a commute or a flight still under way) does not happen.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
+from operator import itemgetter
 
 from detectors.events import AccountChangeKind, CreditFeature
 from detectors.geo import haversine_km
@@ -77,7 +78,7 @@ class Intent:
     purpose: Purpose
     change: AccountChangeKind = AccountChangeKind.PASSWORD
     web: bool = False
-    payments: list[Payment] = field(default_factory=list)
+    payments: list[Payment] | None = None  # made in this session
 
 
 def _intent_time(intent: Intent) -> float:
@@ -109,7 +110,7 @@ class HonestDay:
         for payment in card_present:
             self._card_present(payment)
         if self.out:
-            account.clock = max(account.clock, max(stamped[0] for stamped in self.out))
+            account.clock = max(account.clock, max(map(itemgetter(0), self.out)))
             account.last_active_day = self.today.index
         return self.out
 
@@ -171,6 +172,8 @@ class HonestDay:
                 card_present.append(Payment(feature, "pos"))
         if active and today.rent_day and account.persons and rng.random() < 0.6:
             online.append(Payment(CreditFeature.TRANSFER_OUT, "app", rent=True))
+        if not online:
+            return card_present
         sessions = [intent for intent in intents if intent.purpose is Purpose.SIGN_IN]
         weights = cumulative_hour_weights(account.routine, account.hour_shift, today.weekend)
         for payment in online:
@@ -181,6 +184,8 @@ class HonestDay:
                 host = Intent(self.schedule.start + hour * HOUR, Purpose.SIGN_IN)
                 intents.append(host)
                 sessions.append(host)
+            if host.payments is None:
+                host.payments = []
             host.payments.append(payment)
             host.web = host.web or payment.channel == "web"
         return card_present
@@ -230,9 +235,8 @@ class HonestDay:
             return True
         if at - account.last_login_at < MIN_LOGIN_GAP_SECONDS:
             return False
-        if (network.latitude == account.last_latitude
-                and network.longitude == account.last_longitude):
-            return True
+        if network.city == account.last_login_city:
+            return True  # a city's networks lie within 15 km: under 600 km/h after 90 s
         km = haversine_km(account.last_latitude, account.last_longitude,
                           network.latitude, network.longitude)
         return km < 1.0 or km / ((at - account.last_login_at) / HOUR) <= HONEST_MAX_KMH
@@ -243,6 +247,7 @@ class HonestDay:
         self.out.append(self.factory.login(HONEST, account.account_id, at, network, ip, device,
                                            success, auth))
         account.last_login_at = at
+        account.last_login_city = network.city
         account.last_latitude = network.latitude
         account.last_longitude = network.longitude
 
@@ -252,7 +257,7 @@ class HonestDay:
         first = at - self.rng.uniform(15.0, 55.0) if failures else at
         if not self._plausible(first, network):
             return None
-        ip = network.ip(self.rng.randint(2, 254))
+        ip = network.ip(self.rng)
         for attempt in range(failures):
             self._login(first + attempt * (at - first) / failures, network, ip, device, False,
                         auth)
@@ -288,7 +293,7 @@ class HonestDay:
                                                 device.device_id, ip))
         if intent.purpose is Purpose.NEW_PHONE:
             account.devices[0] = device
-        for payment in intent.payments:
+        for payment in intent.payments or ():
             cursor += rng.uniform(20.0, 420.0)
             self._online_payment(cursor, payment, network, ip, device)
 
@@ -308,7 +313,7 @@ class HonestDay:
         account, rng = self.account, self.rng
         if not self._plausible(at, network):
             return
-        ip = network.ip(rng.randint(2, 254))
+        ip = network.ip(rng)
         auth = login_auth(rng, device)
         cursor = at
         for _ in range(rng.randint(2, 3)):

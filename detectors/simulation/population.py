@@ -135,6 +135,7 @@ class Account:
     trip: Trip | None = None
     clock: float = 0.0  # time of the latest honest event
     last_login_at: float = -1.0
+    last_login_city: int = -1
     last_latitude: float = 0.0
     last_longitude: float = 0.0
     last_active_day: int = -1
@@ -250,7 +251,7 @@ def build_account(seed: int, index: int, accounts: int, days: int) -> Account:
         transfer_factor=rng.uniform(1.5, 5.0),
         feature_cumulative=_feature_shares(rng, persona),
         merchants=[int(MERCHANTS_PER_COUNTRY * rng.random() ** 2.5)
-                   for _ in range(rng.randint(3, 12))],
+                   for _ in range(rng.randint(2, 9))],
         persons=[rng.getrandbits(40) for _ in range(rng.randint(1, 3))],
         currency=COUNTRY_CURRENCY[country],
         typo_rate=rng.uniform(0.005, 0.05) * (2.0 if persona is Persona.RETIREE else 1.0),

@@ -101,9 +101,9 @@ def honest_payee(rng: random.Random, account: Account, feature: CreditFeature,
         return atm_payee(country, rng.randrange(_ATMS_PER_COUNTRY))
     if country != account.country:
         return merchant_payee(country, int(MERCHANTS_PER_COUNTRY * rng.random() ** 2))
-    usual_share = 0.5 if feature is CreditFeature.INSTALLMENT_LOAN else 0.9
+    usual_share = 0.5 if feature is CreditFeature.INSTALLMENT_LOAN else 0.92
     if account.merchants and rng.random() < usual_share:
-        return merchant_payee(country, _usual(rng, account.merchants, 2.2))
+        return merchant_payee(country, _usual(rng, account.merchants, 2.5))
     number = int(MERCHANTS_PER_COUNTRY * rng.random() ** 2.5)
     _remember(rng, account.merchants, number, _MAX_MERCHANTS)
     return merchant_payee(country, number)

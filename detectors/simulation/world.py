@@ -8,6 +8,7 @@ those of real operators of each kind in each country, so the traffic looks famil
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -86,9 +87,13 @@ CITY_INDEX: dict[str, int] = {city.name: i for i, city in enumerate(CITIES)}
 MAX_UTC_OFFSET_SECONDS = max(city.utc_offset_seconds for city in CITIES)
 
 
+_CITY_DISTANCES_KM: tuple[tuple[float, ...], ...] = tuple(
+    tuple(haversine_km(a.latitude, a.longitude, b.latitude, b.longitude) for b in CITIES)
+    for a in CITIES)
+
+
 def city_distance_km(a: int, b: int) -> float:
-    first, second = CITIES[a], CITIES[b]
-    return haversine_km(first.latitude, first.longitude, second.latitude, second.longitude)
+    return _CITY_DISTANCES_KM[a][b]
 
 
 def _commute_partners(max_km: float) -> dict[int, tuple[int, ...]]:
@@ -193,8 +198,10 @@ class Network:
     longitude: float
     fixed_host: int = 0  # the last octet of a fixed line; 0 where every session gets a new one
 
-    def ip(self, host: int) -> str:
-        return f"{self.prefix}{self.fixed_host or host}"
+    def ip(self, rng: random.Random) -> str:
+        """An address in this /24: the fixed one, or a fresh one per session."""
+        host = self.fixed_host or 2 + int(rng.random() * 253)
+        return f"{self.prefix}{host}"
 
 
 def make_network(asn: int, kind: NetworkKind, city: int, key: int, spread_km: float,

@@ -91,6 +91,16 @@ def test_events_are_in_time_order_within_the_simulated_period(
     assert times[-1] < ATTACKED.start + ATTACKED.days * DAY
 
 
+def test_a_start_past_midnight_still_fills_the_whole_period() -> None:
+    start = ATTACKED.start + 9.5 * 3600
+    config = SimulationConfig(accounts=80, days=3, seed=1, start=start, attack_rate=0.1)
+    times = [item.event.occurred_at for item in simulate(config)]
+    assert times == sorted(times)
+    assert start <= times[0]
+    assert times[-1] < start + 3 * DAY
+    assert times[-1] > start + 3 * DAY - 6 * 3600
+
+
 def test_event_ids_are_unique(stream: list[LabelledEvent]) -> None:
     ids = [item.event.event_id for item in stream]
     assert len(ids) == len(set(ids))
