@@ -67,8 +67,14 @@ class KindModel:
         return np.column_stack(columns)
 
     def risk(self, X: Floats) -> Floats:
-        combined = self.detector_surprises(X).mean(axis=1)
-        return 1.0 - self.risk_calibrator.exceedance(combined)
+        return self.risk_parts(X)[0]
+
+    def risk_parts(self, X: Floats) -> tuple[Floats, Floats]:
+        """The ensemble risk (n,) and each detector's own calibrated risk (n, k), the share of
+        its training scores below the row's score (for comparing detectors one by one)."""
+        surprises = self.detector_surprises(X)
+        risk = 1.0 - self.risk_calibrator.exceedance(surprises.mean(axis=1))
+        return risk, 1.0 - np.exp(-surprises)
 
     def to_arrays(self) -> dict[str, Floats]:
         p = str(self.kind)

@@ -23,6 +23,7 @@ class Assessment:
     reasons: tuple[Reason, ...]
     thresholds: Thresholds
     new_account: bool
+    detector_risks: tuple[float, ...] = ()
 
 
 class Scorer:
@@ -42,8 +43,9 @@ class Scorer:
         if profile.is_empty:
             use_prior = ~np.isnan(kind_model.priors)
             values[use_prior] = kind_model.priors[use_prior]
-        risk = float(kind_model.risk(values.reshape(1, -1))[0])
+        risks, detector_risks = kind_model.risk_parts(values.reshape(1, -1))
         evidence = kind_model.tails.evidence(values.tolist())
         reasons = explain(FEATURE_SPECS[event.kind], evidence, vector.context)
-        return Assessment(event.kind, min(1.0, max(0.0, risk)), tuple(reasons),
-                          kind_model.thresholds, profile.is_empty)
+        return Assessment(event.kind, min(1.0, max(0.0, float(risks[0]))), tuple(reasons),
+                          kind_model.thresholds, profile.is_empty,
+                          tuple(float(r) for r in detector_risks[0]))

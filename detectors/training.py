@@ -41,6 +41,9 @@ class TrainingConfig:
     holdout_fraction: float = 0.25
     max_train_rows: int = 50_000
     seed: int = 7
+    # Accounts in this share (see :func:`in_test_split`) are left out of fitting entirely, so
+    # an evaluation on them measures accounts the model never saw. 0 trains on every account.
+    test_fraction: float = 0.0
 
 
 @dataclass(slots=True)
@@ -127,6 +130,12 @@ def fit_detector(name: str, X: Floats, seed: int) -> CompiledDetector:
     return compile_detector(model)
 
 
+def in_test_split(account_id: str, test_fraction: float) -> bool:
+    """Whether an account belongs to the evaluation split: a stable hash of its id, salted
+    differently from the calibration hold-out so the two splits are independent."""
+    return zlib.crc32(b"test-split:" + account_id.encode()) % 10_000 < int(test_fraction * 10_000)
+
+
 def _holdout_mask(accounts: list[str], fraction: float) -> NDArray[np.bool_]:
     """Deterministic split by account, so no account is on both sides."""
     buckets = np.array([zlib.crc32(a.encode()) % 10_000 for a in accounts])
@@ -137,6 +146,10 @@ def fit_kind(kind: EventKind, table: KindTable, config: TrainingConfig) -> KindM
     X = table.matrix()
     empty = np.asarray(table.empty_profile, dtype=bool)
     honest = ~np.asarray(table.is_attack, dtype=bool)
+    if config.test_fraction > 0:
+        unseen = np.array([in_test_split(a, config.test_fraction) for a in table.account_id],
+                          dtype=bool)
+        honest = honest & ~unseen
     priors = novelty_priors(kind, X[honest], empty[honest])
     X = apply_priors(X, empty, priors)
     held = _holdout_mask(table.account_id, config.holdout_fraction)
@@ -183,6 +196,7 @@ def train(events: Iterable[LabelledEvent], config: TrainingConfig,
         "detectors": list(config.detectors),
         "challenge_fpr": config.challenge_fpr,
         "freeze_fpr": config.freeze_fpr,
+        "test_fraction": config.test_fraction,
         "rows": {str(k): len(t.rows) for k, t in tables.items()},
         "attack_rows": {str(k): int(sum(t.is_attack)) for k, t in tables.items()},
         "libraries": _versions(),

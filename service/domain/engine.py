@@ -14,7 +14,7 @@ from detectors.events import CreditFeature, Event, TransactionEvent
 from detectors.explain import describe
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
-from detectors.scoring import Scorer
+from detectors.scoring import Assessment, Scorer
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
 from service.domain.errors import EventIdConflict
@@ -45,11 +45,16 @@ class RiskEngine:
         self.settings = settings
 
     def score(self, event: Event) -> ScoreResult:
+        return self.score_detailed(event)[0]
+
+    def score_detailed(self, event: Event) -> tuple[ScoreResult, Assessment | None]:
+        """The result and the model's assessment behind it (None for a replayed event_id).
+        Evaluation uses the assessment to compare detectors one by one."""
         now = self.clock.now()
         validate_event(event, now, self.settings.max_future_skew_seconds)
         known = self.store.find_result(event.event_id)
         if known is not None:
-            return self._replayed(known, event)
+            return self._replayed(known, event), None
         profile = self.store.load_profile(event.account_id) or AccountProfile.new(event.account_id)
         assessment = self.scorer.assess(event, profile)
         verdict = self.policy.decide(event, assessment)
@@ -83,7 +88,7 @@ class RiskEngine:
             risk=assessment.risk, decision=decision, reasons=reasons,
             frozen_features=frozen_features([*active, *([new_freeze] if new_freeze else [])]),
             freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now)
-        return self.store.commit_score(result, profile, new_freeze)
+        return self.store.commit_score(result, profile, new_freeze), assessment
 
     def account_freezes(self, account_id: str) -> list[Freeze]:
         """Active freezes of the account, oldest first."""
