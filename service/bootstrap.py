@@ -8,7 +8,7 @@ from pathlib import Path
 
 import structlog
 
-from detectors.model import RiskModel
+from detectors.model import ArtifactError, RiskModel
 from detectors.scoring import Scorer
 from service.config import Settings
 from service.domain.clock import Clock, SystemClock
@@ -37,16 +37,21 @@ def train_default_model(path: Path, accounts: int, days: int, seed: int) -> Risk
 
 
 def load_or_train_model(settings: Settings) -> RiskModel:
-    """The configured artifact, which must exist; or the default one under the data directory,
-    trained on first start."""
+    """The configured artifact, which must exist and load; or the default one under the data
+    directory, trained on first start (and again if an older build's artifact is there)."""
     path = settings.resolved_model_path
-    if not path.exists():
-        if settings.model_path is not None:
+    if settings.model_path is not None:
+        if not path.exists():
             raise FileNotFoundError(f"model artifact {path} does not exist (ACCTGUARD_MODEL_PATH"
                                     " / --model-path); build one with `acctguard train`")
-        train_default_model(path, settings.train_accounts, settings.train_days,
-                            settings.train_seed)
-    return RiskModel.load(path)
+        return RiskModel.load(path)
+    if path.exists():
+        try:
+            return RiskModel.load(path)
+        except ArtifactError as exc:  # the default model of an older build: make a new one
+            log.warning("retraining_default_model", reason=str(exc))
+    return train_default_model(path, settings.train_accounts, settings.train_days,
+                               settings.train_seed)
 
 
 @dataclass
