@@ -1,0 +1,341 @@
+"""The evaluation report: replay labelled events, then measure, as one JSON-ready dict."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from detectors.model import RiskModel
+from detectors.reasons import ReasonCode
+from detectors.simulation import ALL_SCENARIOS, HONEST_SCENARIO, LabelledEvent
+from service.domain.decisions import Decision
+from service.evaluation import metrics
+from service.evaluation.replay import (
+    KIND_CODES,
+    NO_REASON,
+    Replay,
+    ReplayArrays,
+    ReplayColumns,
+)
+
+# The reasons that, shown first, tell a support agent (and the customer) what actually happened
+# in each attack scenario. An instance's explanation counts as right when its first flagged
+# event names at least one of these among its top three detection reasons.
+EXPECTED_REASONS: dict[str, frozenset[ReasonCode]] = {
+    "credential_stuffing": frozenset({ReasonCode.FAILED_LOGIN_BURST, ReasonCode.LOGIN_VELOCITY}),
+    "password_spraying": frozenset({ReasonCode.FAILED_LOGIN_BURST, ReasonCode.NEW_NETWORK,
+                                    ReasonCode.NEW_DEVICE}),
+    "account_takeover": frozenset({ReasonCode.NEW_DEVICE, ReasonCode.NEW_COUNTRY,
+                                   ReasonCode.IMPOSSIBLE_TRAVEL, ReasonCode.FAILED_LOGIN_BURST}),
+    "impossible_travel": frozenset({ReasonCode.IMPOSSIBLE_TRAVEL}),
+    "sim_swap": frozenset({ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT, ReasonCode.NEW_DEVICE}),
+    "session_theft": frozenset({ReasonCode.NEW_NETWORK, ReasonCode.NEW_COUNTRY}),
+    "card_testing": frozenset({ReasonCode.RAPID_TRANSACTIONS, ReasonCode.NEW_PAYEE}),
+    "cash_out": frozenset({ReasonCode.RAPID_TRANSACTIONS, ReasonCode.AMOUNT_SPIKE,
+                           ReasonCode.NEW_PAYEE}),
+    "dormant_revival": frozenset({ReasonCode.DORMANT_ACCOUNT}),
+    "low_and_slow": frozenset({ReasonCode.NEW_PAYEE, ReasonCode.AMOUNT_SPIKE,
+                               ReasonCode.NEW_NETWORK}),
+}
+
+# The bars the service is held to.
+RECALL_BAR_SCENARIOS = ("account_takeover", "sim_swap", "impossible_travel", "cash_out")
+RECALL_BAR = 0.95
+FALSE_FREEZE_BAR = 5.0  # per 10,000 honest accounts per day
+REASON_ACCURACY_BAR = 0.9
+
+EVENT_FPRS = (0.001, 0.01)
+ROC_FPR_GRID = np.geomspace(1e-5, 1.0, 61)
+DAY_SECONDS = 86400.0
+PROGRESS_EVERY = 100_000
+ENSEMBLE = "ensemble"
+
+
+def evaluate(events: Iterable[LabelledEvent], model: RiskModel, *,
+             source: dict[str, Any] | None = None,
+             on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Replay ``events`` (time-ordered) through the service's engine and measure the result.
+
+    Only accounts in the model's test split are evaluated (all of them, and the report says
+    so, when the model was trained without one). ``on_progress`` is called with the number of
+    events scored every 100,000 events."""
+    started = time.perf_counter()
+    test_fraction = float(model.metadata.get("test_fraction") or 0.0)
+    replay = Replay(model, test_fraction)
+    columns = ReplayColumns(replay.names)
+    for record in replay.run(events):
+        columns.append(record)
+        if on_progress is not None and len(columns) % PROGRESS_EVERY == 0:
+            on_progress(len(columns))
+    replayed = time.perf_counter()
+    data = columns.arrays()
+    report: dict[str, Any] = {
+        "model": model_section(model),
+        "data": data_section(data, replay, test_fraction, source or {}),
+        "event_level": event_level_section(data),
+        "scenarios": scenario_section(data, threshold_table(model)),
+        "false_alarms": false_alarm_section(data),
+    }
+    report["bars"] = bars(report)
+    finished = time.perf_counter()
+    report["runtime"] = {
+        "replay_seconds": round(replayed - started, 3),  # with producing the stream
+        "metrics_seconds": round(finished - replayed, 3),
+        "total_seconds": round(finished - started, 3),
+        "engine_seconds": round(replay.scoring_seconds, 3),
+        "engine_ms_per_event": (round(replay.scoring_seconds * 1e3 / len(data), 4)
+                                if len(data) else None),
+    }
+    return report
+
+
+def threshold_table(model: RiskModel) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """(kinds, 2): the CHALLENGE and FREEZE risk thresholds, rows in KIND_CODES order."""
+    table = np.ones((len(KIND_CODES), 2))
+    for kind, code in KIND_CODES.items():
+        if kind in model.kinds:
+            thresholds = model.kinds[kind].thresholds
+            table[code] = (thresholds.challenge, thresholds.freeze)
+    return table
+
+
+def model_section(model: RiskModel) -> dict[str, Any]:
+    return {
+        "version": model.version,
+        "created_at": model.metadata.get("created_at"),
+        "test_fraction": float(model.metadata.get("test_fraction") or 0.0),
+        "trained_on": model.metadata.get("source", {}),
+        "detectors": {str(k): [d.name for d in m.detectors] for k, m in model.kinds.items()},
+        "thresholds": {str(k): {"challenge": m.thresholds.challenge, "freeze": m.thresholds.freeze}
+                       for k, m in model.kinds.items()},
+    }
+
+
+def _days(data: ReplayArrays) -> float:
+    if not len(data):
+        return 0.0
+    return float(data.occurred_at.max() - data.occurred_at.min()) / DAY_SECONDS
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+def _scenario_order(found: Iterable[str]) -> list[str]:
+    present = set(found) - {HONEST_SCENARIO}
+    return [s for s in ALL_SCENARIOS if s in present] + sorted(present - set(ALL_SCENARIOS))
+
+
+def data_section(data: ReplayArrays, replay: Replay, test_fraction: float,
+                 source: dict[str, Any]) -> dict[str, Any]:
+    if test_fraction > 0:
+        split = (f"test split (test_fraction={test_fraction:g}): accounts the model never saw")
+    else:
+        split = "all accounts (test_fraction=0): model saw these accounts"
+    scenarios, counts = np.unique(data.scenario, return_counts=True)
+    instance_scenario = _instance_scenarios(data)
+    return {
+        "source": source,
+        "split": split,
+        "events_in_stream": replay.seen_events,
+        "events": len(data),
+        "accounts": int(data.accounts.size),
+        "accounts_skipped": replay.skipped_accounts,
+        "honest_accounts": int(np.unique(data.account[data.scenario == HONEST_SCENARIO]).size),
+        "attacked_accounts": int(np.unique(data.account[data.is_attack]).size),
+        "events_by_scenario": {str(s): int(c) for s, c in zip(scenarios, counts, strict=True)},
+        "attack_instances": {s: int((instance_scenario == s).sum())
+                             for s in _scenario_order(instance_scenario.tolist())},
+        "days": round(_days(data), 3),
+        "start": _iso(float(data.occurred_at.min())) if len(data) else None,
+        "end": _iso(float(data.occurred_at.max())) if len(data) else None,
+        "duplicate_events": replay.duplicate_events,
+        "out_of_order_events": replay.out_of_order_events,
+    }
+
+
+def _ranking(labels: np.ndarray[Any, np.dtype[np.bool_]],
+             scores: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, Any]:
+    recalls: dict[str, Any] = {}
+    for fpr in EVENT_FPRS:
+        point = metrics.recall_at_fpr(labels, scores, fpr)
+        recalls[f"{fpr:g}"] = None if point is None else {
+            "recall": point.recall, "threshold": point.threshold, "fpr": point.fpr}
+    curve = metrics.roc_at(labels, scores, ROC_FPR_GRID)
+    return {
+        "events": int(labels.size),
+        "attack_events": int(labels.sum()),
+        "roc_auc": metrics.roc_auc(labels, scores),
+        "pr_auc": metrics.average_precision(labels, scores),
+        "recall_at_fpr": recalls,
+        "roc_curve": None if curve is None else {"fpr": ROC_FPR_GRID.tolist(),
+                                                 "tpr": curve.tolist()},
+    }
+
+
+def event_level_section(data: ReplayArrays) -> dict[str, Any]:
+    """Ranking quality over events: the ensemble risk, and each detector's own risk."""
+    section = {ENSEMBLE: _ranking(data.is_attack, data.risk)}
+    for j, name in enumerate(data.detector_names):
+        scores = data.detector_risks[:, j]
+        scored = np.isfinite(scores)
+        section[name] = _ranking(data.is_attack[scored], scores[scored])
+    return section
+
+
+def _instance_scenarios(data: ReplayArrays) -> np.ndarray[Any, np.dtype[np.str_]]:
+    attack = data.instance >= 0
+    scenario = np.empty(data.instance_keys.size, dtype=data.scenario.dtype)
+    scenario[data.instance[attack]] = data.scenario[attack]
+    return scenario
+
+
+def _reason_hits(scenario: str, reasons: np.ndarray[Any, np.dtype[np.int64]]) -> Any:
+    """Per row of top reasons: does it hold one of the scenario's expected reasons."""
+    expected = [int(code) for code in EXPECTED_REASONS.get(scenario, frozenset())]
+    return np.isin(reasons, expected).any(axis=1)
+
+
+def _reason_counts(reasons: np.ndarray[Any, np.dtype[np.int64]]) -> dict[str, int]:
+    """How often each reason code appears, most frequent first."""
+    codes, counts = np.unique(reasons[reasons != NO_REASON], return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return {ReasonCode(int(codes[i])).name: int(counts[i]) for i in order}
+
+
+def scenario_section(data: ReplayArrays,
+                     thresholds: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, Any]:
+    """Per scenario, over attack instances (attack_id, account): detected at CHALLENGE / at
+    FREEZE, how many events in, and whether the first flag gave the right reasons. For each
+    detector alone: its own risk against the same per-kind thresholds (no policy applied)."""
+    attack = data.instance >= 0
+    groups, n = data.instance[attack], data.instance_keys.size
+    decision, reasons = data.decision[attack], data.reasons[attack]
+    ordinal = metrics.ordinal_in_group(groups)
+    instance_scenario = _instance_scenarios(data)
+    first_challenge = metrics.first_flagged(groups, decision >= Decision.CHALLENGE, n)
+    first_freeze = metrics.first_flagged(groups, decision == Decision.FREEZE, n)
+    kind_thresholds = thresholds[data.kind[attack]]
+    detector_flags = {
+        name: (data.detector_risks[attack, j] >= kind_thresholds[:, 0],
+               data.detector_risks[attack, j] >= kind_thresholds[:, 1])
+        for j, name in enumerate(data.detector_names)}
+    section: dict[str, Any] = {}
+    for scenario in _scenario_order(instance_scenario.tolist()):
+        mine = instance_scenario == scenario
+        challenged = first_challenge[mine][first_challenge[mine] >= 0]
+        frozen = first_freeze[mine][first_freeze[mine] >= 0]
+        hits = _reason_hits(scenario, reasons[challenged])
+        per_detector = {}
+        for name, (at_challenge, at_freeze) in detector_flags.items():
+            per_detector[name] = {
+                "recall_challenge": metrics.share(metrics.any_in_group(groups, at_challenge,
+                                                                       n)[mine]),
+                "recall_freeze": metrics.share(metrics.any_in_group(groups, at_freeze, n)[mine]),
+            }
+        section[scenario] = {
+            "instances": int(mine.sum()),
+            "events": int(np.isin(groups, np.flatnonzero(mine)).sum()),
+            "recall_challenge": metrics.share(first_challenge[mine] >= 0),
+            "recall_freeze": metrics.share(first_freeze[mine] >= 0),
+            "events_to_challenge": metrics.median_and_mean(ordinal[challenged]),
+            "events_to_freeze": metrics.median_and_mean(ordinal[frozen]),
+            "reason_accuracy": metrics.share(hits),
+            "expected_reasons": sorted(c.name for c in EXPECTED_REASONS.get(scenario, ())),
+            # top-three reasons of each instance's first flagged event, to see what was said
+            "first_flag_reasons": _reason_counts(reasons[challenged]),
+            "detectors": per_detector,
+        }
+    return section
+
+
+def false_alarm_section(data: ReplayArrays) -> dict[str, Any]:
+    """Freezes and challenges of honest customers' own events, per 10k accounts per day."""
+    honest = data.scenario == HONEST_SCENARIO
+    days = _days(data)
+    honest_accounts = int(np.unique(data.account[honest]).size)
+    attacked = np.zeros(data.accounts.size, dtype=bool)
+    attacked[data.account[data.is_attack]] = True
+    calm = honest & ~attacked[data.account]
+    calm_accounts = int(np.unique(data.account[calm]).size)
+    freezes = int((data.freeze_placed & honest).sum())
+    calm_freezes = int((data.freeze_placed & calm).sum())
+    challenges = int((honest & (data.decision == Decision.CHALLENGE)).sum())
+    refused = int((honest & (data.decision == Decision.FREEZE) & ~data.freeze_placed).sum())
+    return {
+        "honest_accounts": honest_accounts,
+        "honest_events": int(honest.sum()),
+        "days": round(days, 3),
+        "freezes": freezes,
+        "freezes_per_10k_accounts_per_day": metrics.per_10k_per_day(
+            freezes, honest_accounts, days),
+        "challenges": challenges,
+        "challenges_per_10k_accounts_per_day": metrics.per_10k_per_day(
+            challenges, honest_accounts, days),
+        "honest_events_refused_by_a_freeze": refused,
+        "never_attacked_accounts": calm_accounts,
+        "freezes_on_never_attacked_accounts": calm_freezes,
+        "freezes_on_never_attacked_per_10k_accounts_per_day": metrics.per_10k_per_day(
+            calm_freezes, calm_accounts, days),
+    }
+
+
+def _bar(name: str, value: float | None, op: str, target: float) -> dict[str, Any]:
+    passed = None if value is None else (value >= target if op == ">=" else value <= target)
+    return {"bar": name, "value": value, "op": op, "target": target, "pass": passed}
+
+
+def bars(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The release bars with pass/fail (``pass`` is None when there was nothing to measure)."""
+    scenarios = report["scenarios"]
+    found = [_bar(f"recall_challenge[{s}]", scenarios.get(s, {}).get("recall_challenge"),
+                  ">=", RECALL_BAR) for s in RECALL_BAR_SCENARIOS]
+    found.append(_bar("false_freezes_per_10k_accounts_per_day",
+                      report["false_alarms"]["freezes_per_10k_accounts_per_day"],
+                      "<=", FALSE_FREEZE_BAR))
+    found.extend(_bar(f"reason_accuracy[{s}]", scenarios.get(s, {}).get("reason_accuracy"),
+                      ">=", REASON_ACCURACY_BAR) for s in ALL_SCENARIOS)
+    return found
+
+
+def _cell(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def summary_table(report: dict[str, Any]) -> str:
+    """A few lines for a terminal: per scenario, per scorer, false alarms, bars."""
+    data = report["data"]
+    lines = [f"model {report['model']['version']}: {data['events']:,} events, "
+             f"{data['accounts']:,} accounts, {data['days']:.1f} days; {data['split']}",
+             "",
+             f"{'scenario':<20}{'instances':>10}{'recall@CH':>11}{'recall@FR':>11}"
+             f"{'events→CH':>11}{'events→FR':>11}{'reasons':>9}"]
+    for name, row in report["scenarios"].items():
+        lines.append(f"{name:<20}{row['instances']:>10}{_cell(row['recall_challenge']):>11}"
+                     f"{_cell(row['recall_freeze']):>11}"
+                     f"{_cell(row['events_to_challenge']['median'], 1):>11}"
+                     f"{_cell(row['events_to_freeze']['median'], 1):>11}"
+                     f"{_cell(row['reason_accuracy'], 2):>9}")
+    lines += ["", f"{'scorer':<20}{'ROC-AUC':>10}{'PR-AUC':>10}{'R@0.1%FPR':>11}{'R@1%FPR':>10}"]
+    for name, ranking in report["event_level"].items():
+        at = {fpr: (point or {}).get("recall") for fpr, point in ranking["recall_at_fpr"].items()}
+        lines.append(f"{name:<20}{_cell(ranking['roc_auc']):>10}{_cell(ranking['pr_auc']):>10}"
+                     f"{_cell(at.get('0.001')):>11}{_cell(at.get('0.01')):>10}")
+    alarms = report["false_alarms"]
+    lines += ["", f"false freezes per 10k honest accounts per day: "
+                  f"{_cell(alarms['freezes_per_10k_accounts_per_day'], 2)} ({alarms['freezes']} "
+                  f"freezes, {alarms['honest_accounts']:,} accounts); false challenges: "
+                  f"{_cell(alarms['challenges_per_10k_accounts_per_day'], 1)}", ""]
+    for bar in report["bars"]:
+        verdict = {True: "PASS", False: "FAIL", None: "n/a "}[bar["pass"]]
+        lines.append(f"{verdict}  {bar['bar']:<44}{_cell(bar['value']):>8} "
+                     f"{bar['op']} {bar['target']:g}")
+    runtime = report["runtime"]
+    lines += ["", f"evaluated in {runtime['total_seconds']:.1f} s, of which the engine "
+                  f"{runtime['engine_seconds']:.1f} s "
+                  f"({_cell(runtime['engine_ms_per_event'], 3)} ms per event)"]
+    return "\n".join(lines)
