@@ -76,8 +76,12 @@ def describe(code: ReasonCode, context: Context) -> str:
                 f"{float(c.get('hours', 0)):.1f} hours later: faster than anyone can travel "
                 f"({float(c.get('speed_kmh', 0)):,.0f} km/h).")
     if code is ReasonCode.FAILED_LOGIN_BURST:
-        return (f"There were {int(float(c.get('failures_1h', 0)))} failed sign-in attempts "
-                "in the last hour.")
+        own = int(float(c.get("failures_1h", 0)))
+        accounts = int(float(c.get("network_failed_accounts_1h", 0)))
+        if accounts > own:
+            return (f"The sign-in came from a network where sign-ins to {accounts} other "
+                    "accounts failed in the last hour, a sign of password guessing.")
+        return f"There were {own} failed sign-in attempts in the last hour."
     if code is ReasonCode.LOGIN_VELOCITY:
         attempts = int(float(c.get("attempts_1h", 0)))
         return f"There were {attempts} sign-in attempts in the last hour."

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+from detectors.crowd import CrowdSignals
 from detectors.events import (
     OUTFLOW_FEATURES,
     AccountChangeEvent,
@@ -30,6 +31,7 @@ from detectors.profile import DAY, HOUR, AccountProfile, count_since, hour_of_da
 from detectors.reasons import ReasonCode
 
 Context: TypeAlias = dict[str, float | str]
+NO_CROWD = CrowdSignals()
 
 # Distances below this are within the error of IP geolocation and imply no travel.
 LOCATION_NOISE_KM = 100.0
@@ -89,6 +91,7 @@ LOGIN_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("new_country", ReasonCode.NEW_COUNTRY, novelty=True),
     FeatureSpec("travel_excess_speed_log", ReasonCode.IMPOSSIBLE_TRAVEL),
     FeatureSpec("failures_1h_log", ReasonCode.FAILED_LOGIN_BURST),
+    FeatureSpec("network_failed_accounts_1h_log", ReasonCode.FAILED_LOGIN_BURST),
     FeatureSpec("failed", None),
     FeatureSpec("logins_1h_log", ReasonCode.LOGIN_VELOCITY),
     FeatureSpec("hour_rarity", ReasonCode.UNUSUAL_HOUR, novelty=True),
@@ -97,7 +100,8 @@ LOGIN_FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 
-def login_features(event: LoginEvent, profile: AccountProfile) -> FeatureVector:
+def login_features(event: LoginEvent, profile: AccountProfile,
+                   crowd: CrowdSignals = NO_CROWD) -> FeatureVector:
     at = event.occurred_at
     network_known = (
         profile.asns.count(str(event.asn)) if event.asn
@@ -115,6 +119,9 @@ def login_features(event: LoginEvent, profile: AccountProfile) -> FeatureVector:
         if distance > LOCATION_NOISE_KM:
             speed = distance / max(hours, 1.0 / 60.0)
     failures = count_since(profile.recent_failures, at - HOUR) + (0 if event.success else 1)
+    # A couple of accounts behind one household or office router fail now and then: only a
+    # crowd beyond that is evidence.
+    network_failed = max(0, crowd.network_failed_accounts_1h - 2)
     attempts = count_since(profile.recent_logins, at - HOUR) + 1
     dormant = _dormancy_days(profile, at)
     values = [
@@ -123,6 +130,7 @@ def login_features(event: LoginEvent, profile: AccountProfile) -> FeatureVector:
         _novel(profile.countries.count(event.country), event.country),
         math.log1p(max(0.0, speed - PLAUSIBLE_TRAVEL_KMH)),
         math.log1p(failures),
+        math.log1p(network_failed),
         0.0 if event.success else 1.0,
         math.log1p(attempts),
         _hour_rarity(profile, at),
@@ -132,6 +140,7 @@ def login_features(event: LoginEvent, profile: AccountProfile) -> FeatureVector:
     context: Context = {
         "country": event.country, "speed_kmh": speed, "distance_km": distance,
         "hours": hours, "failures_1h": failures, "attempts_1h": attempts,
+        "network_failed_accounts_1h": crowd.network_failed_accounts_1h,
         "dormant_days": dormant, "hour": hour_of_day(at),
     }
     return FeatureVector(EventKind.LOGIN, values, context)
@@ -240,10 +249,12 @@ FEATURE_SPECS: dict[EventKind, tuple[FeatureSpec, ...]] = {
     EventKind.ACCOUNT_CHANGE: ACCOUNT_CHANGE_FEATURES,
 }
 
-def extract_features(event: Event, profile: AccountProfile) -> FeatureVector:
-    """Features of ``event`` relative to ``profile`` (the profile before this event)."""
+def extract_features(event: Event, profile: AccountProfile,
+                     crowd: CrowdSignals = NO_CROWD) -> FeatureVector:
+    """Features of ``event`` relative to ``profile`` (the profile before this event) and to what
+    other accounts' traffic says (``crowd``)."""
     if isinstance(event, LoginEvent):
-        return login_features(event, profile)
+        return login_features(event, profile, crowd)
     if isinstance(event, TransactionEvent):
         return transaction_features(event, profile)
     return account_change_features(event, profile)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors.crowd import CrowdSignals
 from detectors.events import Event, EventKind
 from detectors.explain import explain
-from detectors.features import FEATURE_SPECS, extract_features
+from detectors.features import FEATURE_SPECS, NO_CROWD, extract_features
 from detectors.model import RiskModel, Thresholds
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason
@@ -36,9 +37,10 @@ class Scorer:
     def version(self) -> str:
         return self.model.version
 
-    def assess(self, event: Event, profile: AccountProfile) -> Assessment:
+    def assess(self, event: Event, profile: AccountProfile,
+               crowd: CrowdSignals = NO_CROWD) -> Assessment:
         kind_model = self.model.kinds[event.kind]
-        vector = extract_features(event, profile)
+        vector = extract_features(event, profile, crowd)
         values = np.asarray(vector.values, dtype=np.float64)
         if profile.is_empty:
             use_prior = ~np.isnan(kind_model.priors)

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from detectors.calibration import TailCalibrator, surprise
 from detectors.compiled import CompiledDetector, compile_detector
+from detectors.crowd import NetworkFailures
 from detectors.events import EventKind
 from detectors.explain import FeatureTails
 from detectors.features import FEATURE_SPECS, extract_features, feature_schema
@@ -66,13 +67,14 @@ class KindTable:
 def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
     """Feature tables from a time-ordered labelled stream, updating profiles as the service does."""
     profiles: dict[str, AccountProfile] = {}
+    crowd = NetworkFailures()
     tables = {kind: KindTable() for kind in EventKind}
     for item in events:
         event = item.event
         profile = profiles.get(event.account_id)
         if profile is None:
             profile = profiles[event.account_id] = AccountProfile.new(event.account_id)
-        vector = extract_features(event, profile)
+        vector = extract_features(event, profile, crowd.signals(event))
         table = tables[event.kind]
         table.rows.append(vector.values)
         table.empty_profile.append(profile.is_empty)
@@ -81,6 +83,7 @@ def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
         table.account_id.append(event.account_id)
         table.event_id.append(event.event_id)
         profile.update(event)
+        crowd.record(event)
     return tables
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from detectors.crowd import NetworkFailures
 from detectors.events import CreditFeature, Event, TransactionEvent
 from detectors.explain import describe
 from detectors.profile import AccountProfile
@@ -43,6 +44,8 @@ class RiskEngine:
         self.store = store
         self.clock = clock
         self.settings = settings
+        # Failed sign-ins per network across accounts, for the last hour: process state.
+        self.crowd = NetworkFailures()
 
     def score(self, event: Event) -> ScoreResult:
         return self.score_detailed(event)[0]
@@ -56,7 +59,8 @@ class RiskEngine:
         if known is not None:
             return self._replayed(known, event), None
         profile = self.store.load_profile(event.account_id) or AccountProfile.new(event.account_id)
-        assessment = self.scorer.assess(event, profile)
+        assessment = self.scorer.assess(event, profile, self.crowd.signals(event))
+        self.crowd.record(event)
         verdict = self.policy.decide(event, assessment)
         active = [f for f in self.store.freezes(event.account_id) if f.is_active(now)]
         decision = verdict.decision

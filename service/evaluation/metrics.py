@@ -89,6 +89,21 @@ def first_flagged(groups: Ints, flags: Bools, n_groups: int) -> Ints:
     return first
 
 
+def strongest_flagged(groups: Ints, flags: Bools, scores: Floats, n_groups: int) -> Ints:
+    """Per group: the index of its flagged event with the highest score (the latest among
+    equals), -1 if none."""
+    strongest = np.full(n_groups, -1, dtype=np.int64)
+    candidates = np.flatnonzero(flags)
+    if candidates.size == 0:
+        return strongest
+    # Sort by group, then score, then position; the last entry of each group wins.
+    order = np.lexsort((candidates, scores[candidates], groups[candidates]))
+    ranked = candidates[order]
+    last_of_group = np.r_[groups[ranked][1:] != groups[ranked][:-1], True]
+    strongest[groups[ranked][last_of_group]] = ranked[last_of_group]
+    return strongest
+
+
 def ordinal_in_group(groups: Ints) -> Ints:
     """Per event: its 1-based position among its group's events, in array order."""
     order = np.argsort(groups, kind="stable")

@@ -219,6 +219,8 @@ def scenario_section(data: ReplayArrays,
     instance_scenario = _instance_scenarios(data)
     first_challenge = metrics.first_flagged(groups, decision >= Decision.CHALLENGE, n)
     first_freeze = metrics.first_flagged(groups, decision == Decision.FREEZE, n)
+    strongest = metrics.strongest_flagged(groups, decision >= Decision.CHALLENGE,
+                                          data.risk[attack], n)
     kind_thresholds = thresholds[data.kind[attack]]
     detector_flags = {
         name: (data.detector_risks[attack, j] >= kind_thresholds[:, 0],
@@ -229,7 +231,9 @@ def scenario_section(data: ReplayArrays,
         mine = instance_scenario == scenario
         challenged = first_challenge[mine][first_challenge[mine] >= 0]
         frozen = first_freeze[mine][first_freeze[mine] >= 0]
-        hits = _reason_hits(scenario, reasons[challenged])
+        first_hits = _reason_hits(scenario, reasons[challenged])
+        strongest_mine = strongest[mine][strongest[mine] >= 0]
+        hits = _reason_hits(scenario, reasons[strongest_mine])
         per_detector = {}
         for name, (at_challenge, at_freeze) in detector_flags.items():
             per_detector[name] = {
@@ -244,9 +248,13 @@ def scenario_section(data: ReplayArrays,
             "recall_freeze": metrics.share(first_freeze[mine] >= 0),
             "events_to_challenge": metrics.median_and_mean(ordinal[challenged]),
             "events_to_freeze": metrics.median_and_mean(ordinal[frozen]),
+            # Judged on each detected instance's strongest flagged event (highest risk): the one
+            # a support agent would be shown. The first flag often comes before the pattern
+            # shows (the first of a burst of failures cannot say "burst"), so it is reported too.
             "reason_accuracy": metrics.share(hits),
+            "reason_accuracy_first_flag": metrics.share(first_hits),
             "expected_reasons": sorted(c.name for c in EXPECTED_REASONS.get(scenario, ())),
-            # top-three reasons of each instance's first flagged event, to see what was said
+            "strongest_flag_reasons": _reason_counts(reasons[strongest_mine]),
             "first_flag_reasons": _reason_counts(reasons[challenged]),
             "detectors": per_detector,
         }

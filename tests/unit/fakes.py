@@ -20,7 +20,7 @@ class FixedScorer:
     risks: dict[str, float] = field(default_factory=dict)
     version: str = "fake-1"
 
-    def assess(self, event: Event, profile: AccountProfile) -> Assessment:
+    def assess(self, event: Event, profile: AccountProfile, crowd: object = None) -> Assessment:
         risk = self.risks.get(event.event_id, 0.1)
         reasons = (Reason(ReasonCode.NEW_DEVICE, "new device", 1.0),)
         return Assessment(EventKind(event.kind), risk, reasons, THRESHOLDS, profile.is_empty)

@@ -106,3 +106,12 @@ def test_replay_clock_and_attack_instances():
     assert clock.now() == 1767225600.5
     # a campaign's attack_id spans accounts: each account hit is its own instance
     assert attack_key("atk-1", "a") != attack_key("atk-1", "b")
+
+
+def test_strongest_flagged_picks_the_highest_flagged_score_per_group():
+    from service.evaluation.metrics import strongest_flagged
+
+    groups = np.array([0, 0, 0, 1, 1, 2])
+    flags = np.array([True, True, False, False, False, True])
+    scores = np.array([0.5, 0.9, 0.99, 0.7, 0.8, 0.1])
+    assert strongest_flagged(groups, flags, scores, 4).tolist() == [1, -1, 5, -1]
