@@ -107,6 +107,9 @@ class AccountProfile:
     amount_log_max: float = 0.0
     recent_tx_times: list[float] = field(default_factory=list)
     recent_tx_amounts: list[float] = field(default_factory=list)
+    # Accumulated evidence (see detectors.accumulation) and when it was last updated.
+    alert_level: float = 0.0
+    alert_at: float = 0.0
 
     @classmethod
     def new(cls, account_id: str) -> AccountProfile:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors.accumulation import RiskAccumulator
 from detectors.crowd import CrowdSignals
 from detectors.events import Event, EventKind
 from detectors.explain import explain
@@ -32,6 +33,7 @@ class Scorer:
 
     def __init__(self, model: RiskModel) -> None:
         self.model = model
+        self.accumulator = RiskAccumulator.from_dict(model.metadata.get("accumulation"))
 
     @property
     def version(self) -> str:

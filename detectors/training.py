@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from detectors.accumulation import RiskAccumulator
 from detectors.calibration import TailCalibrator, surprise
 from detectors.compiled import CompiledDetector, compile_detector
 from detectors.crowd import NetworkFailures
@@ -39,6 +40,8 @@ class TrainingConfig:
     detectors: tuple[str, ...] = ("hbos", "ecod")
     challenge_fpr: float = 0.005
     freeze_fpr: float = 0.0002
+    # Share of honest events the accumulated-evidence rule may escalate to CHALLENGE.
+    escalation_fpr: float = 0.0025
     holdout_fraction: float = 0.25
     max_train_rows: int = 50_000
     seed: int = 7
@@ -57,6 +60,8 @@ class KindTable:
     scenario: list[str] = field(default_factory=list)
     account_id: list[str] = field(default_factory=list)
     event_id: list[str] = field(default_factory=list)
+    occurred_at: list[float] = field(default_factory=list)
+    sequence: list[int] = field(default_factory=list)  # position in the replayed stream
 
     def matrix(self) -> Floats:
         width = len(feature_schema(EventKind.LOGIN))
@@ -69,7 +74,7 @@ def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
     profiles: dict[str, AccountProfile] = {}
     crowd = NetworkFailures()
     tables = {kind: KindTable() for kind in EventKind}
-    for item in events:
+    for position, item in enumerate(events):
         event = item.event
         profile = profiles.get(event.account_id)
         if profile is None:
@@ -82,6 +87,8 @@ def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
         table.scenario.append(item.label.scenario)
         table.account_id.append(event.account_id)
         table.event_id.append(event.event_id)
+        table.occurred_at.append(event.occurred_at)
+        table.sequence.append(position)
         profile.update(event)
         crowd.record(event)
     return tables
@@ -173,6 +180,37 @@ def fit_kind(kind: EventKind, table: KindTable, config: TrainingConfig) -> KindM
                      risk_calibrator, FeatureTails.fit(train), thresholds)
 
 
+def calibrate_accumulator(tables: dict[EventKind, KindTable], kinds: dict[EventKind, KindModel],
+                          config: TrainingConfig) -> RiskAccumulator:
+    """The level that only ``escalation_fpr`` of honest events reach, measured on the
+    calibration hold-out accounts that suffered no attack, in stream order."""
+    attacked = {a for t in tables.values() for a, bad in zip(t.account_id, t.is_attack,
+                                                               strict=True) if bad}
+    stream: list[tuple[int, str, float, float]] = []
+    for kind, table in tables.items():
+        if not table.rows:
+            continue
+        held = _holdout_mask(table.account_id, config.holdout_fraction)
+        keep = np.array([h and a not in attacked and not in_test_split(a, config.test_fraction)
+                         for h, a in zip(held, table.account_id, strict=True)], dtype=bool)
+        if not keep.any():
+            continue
+        model = kinds[kind]
+        X = apply_priors(table.matrix()[keep],
+                         np.asarray(table.empty_profile, dtype=bool)[keep], model.priors)
+        risks = model.risk(X)
+        rows = np.flatnonzero(keep)
+        stream.extend((table.sequence[i], table.account_id[i], table.occurred_at[i], float(r))
+                      for i, r in zip(rows, risks, strict=True))
+    stream.sort()
+    base = RiskAccumulator()
+    levels = np.asarray(base.levels((a, t, r) for _, a, t, r in stream))
+    if levels.size < 100:
+        return base  # too little to calibrate on: never escalate
+    level = float(np.quantile(levels, 1.0 - config.escalation_fpr))
+    return RiskAccumulator(base.half_life_hours, base.allowance, max(level, 1e-6))
+
+
 def _versions() -> dict[str, str]:
     found = {}
     for package in ("pyod", "numpy", "scikit-learn"):
@@ -193,7 +231,9 @@ def train(events: Iterable[LabelledEvent], config: TrainingConfig,
         digest.update(np.asarray(tables[kind].is_attack, dtype=np.uint8).tobytes())
     training_digest = digest.hexdigest()
     kinds = {kind: fit_kind(kind, tables[kind], config) for kind in EventKind}
+    accumulator = calibrate_accumulator(tables, kinds, config)
     metadata: dict[str, Any] = {
+        "accumulation": accumulator.to_dict(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_digest": training_digest,
         "detectors": list(config.detectors),

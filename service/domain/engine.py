@@ -61,7 +61,10 @@ class RiskEngine:
         profile = self.store.load_profile(event.account_id) or AccountProfile.new(event.account_id)
         assessment = self.scorer.assess(event, profile, self.crowd.signals(event))
         self.crowd.record(event)
-        verdict = self.policy.decide(event, assessment)
+        accumulator = self.scorer.accumulator
+        level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
+                                  event.occurred_at)
+        verdict = self.policy.decide(event, assessment, accumulator.escalates(level))
         active = [f for f in self.store.freezes(event.account_id) if f.is_active(now)]
         decision = verdict.decision
         reasons: tuple[Reason, ...] = assessment.reasons if decision is not Decision.ALLOW else ()
@@ -87,6 +90,7 @@ class RiskEngine:
             reasons = (Reason(code, describe(code, {}), 1.0), *reasons)
         # A frozen event's device, place and payee must not become known to the profile.
         profile.update(event, trusted=decision is not Decision.FREEZE)
+        profile.alert_level, profile.alert_at = level, max(profile.alert_at, event.occurred_at)
         result = ScoreResult(
             event_id=event.event_id, account_id=event.account_id, kind=event.kind,
             risk=assessment.risk, decision=decision, reasons=reasons,

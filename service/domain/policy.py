@@ -42,11 +42,13 @@ class RiskPolicy:
     when the reasons point at a taken-over account.
     """
 
-    def decide(self, event: Event, assessment: Assessment) -> PolicyDecision:
+    def decide(self, event: Event, assessment: Assessment,
+               escalate: bool = False) -> PolicyDecision:
+        """``escalate``: the account's accumulated evidence asks for at least a CHALLENGE."""
         decision = Decision.ALLOW
         if assessment.risk >= assessment.thresholds.freeze:
             decision = Decision.FREEZE
-        elif assessment.risk >= assessment.thresholds.challenge:
+        elif assessment.risk >= assessment.thresholds.challenge or escalate:
             decision = Decision.CHALLENGE
         if decision is Decision.FREEZE and (assessment.new_account or _failed_login(event)):
             decision = Decision.CHALLENGE

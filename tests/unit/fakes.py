@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from detectors.accumulation import RiskAccumulator
 from detectors.events import Event, EventKind
 from detectors.model import Thresholds
 from detectors.profile import AccountProfile
@@ -19,6 +20,7 @@ class FixedScorer:
 
     risks: dict[str, float] = field(default_factory=dict)
     version: str = "fake-1"
+    accumulator: RiskAccumulator = field(default_factory=RiskAccumulator)
 
     def assess(self, event: Event, profile: AccountProfile, crowd: object = None) -> Assessment:
         risk = self.risks.get(event.event_id, 0.1)
