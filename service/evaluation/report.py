@@ -248,11 +248,12 @@ def scenario_section(data: ReplayArrays,
             "recall_freeze": metrics.share(first_freeze[mine] >= 0),
             "events_to_challenge": metrics.median_and_mean(ordinal[challenged]),
             "events_to_freeze": metrics.median_and_mean(ordinal[frozen]),
-            # Judged on each detected instance's strongest flagged event (highest risk): the one
-            # a support agent would be shown. The first flag often comes before the pattern
-            # shows (the first of a burst of failures cannot say "burst"), so it is reported too.
-            "reason_accuracy": metrics.share(hits),
-            "reason_accuracy_first_flag": metrics.share(first_hits),
+            # Judged on each detected instance's first flagged event: the moment acctguard acted
+            # and what the customer was told. The first flag often comes before the pattern
+            # shows (the first of a burst cannot say "burst"), so the instance's strongest
+            # flagged event (highest risk) is reported beside it.
+            "reason_accuracy": metrics.share(first_hits),
+            "reason_accuracy_strongest_flag": metrics.share(hits),
             "expected_reasons": sorted(c.name for c in EXPECTED_REASONS.get(scenario, ())),
             "strongest_flag_reasons": _reason_counts(reasons[strongest_mine]),
             "first_flag_reasons": _reason_counts(reasons[challenged]),
