@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,8 @@ class RiskModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError, EOFError,
+                zipfile.BadZipFile) as exc:
             raise ArtifactError(f"{path}: not a readable model artifact ({exc})") from exc
         try:
             header = json.loads(bytes(arrays.pop("__header__")).decode())

@@ -60,7 +60,6 @@ class RiskEngine:
             return self._replayed(known, event), None
         profile = self.store.load_profile(event.account_id) or AccountProfile.new(event.account_id)
         assessment = self.scorer.assess(event, profile, self.crowd.signals(event))
-        self.crowd.record(event)
         accumulator = self.scorer.accumulator
         level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
                                   event.occurred_at)
@@ -96,7 +95,10 @@ class RiskEngine:
             risk=assessment.risk, decision=decision, reasons=reasons,
             frozen_features=frozen_features([*active, *([new_freeze] if new_freeze else [])]),
             freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now)
-        return self.store.commit_score(result, profile, new_freeze), assessment
+        committed = self.store.commit_score(result, profile, new_freeze)
+        if committed is result:  # counted once, and only once it is stored (retries are safe)
+            self.crowd.record(event)
+        return committed, assessment
 
     def account_freezes(self, account_id: str) -> list[Freeze]:
         """Active freezes of the account, oldest first."""

@@ -122,8 +122,9 @@ def _top_reasons(result: ScoreResult) -> tuple[ReasonCode, ...]:
 
 
 class Replay:
-    """Scores a time-ordered labelled stream; only accounts in the evaluated split are replayed
-    (profiles are per account, so leaving the others out changes nothing for those kept)."""
+    """Scores a time-ordered labelled stream; only accounts in the evaluated split are scored
+    (profiles are per account). Failed sign-ins of the other accounts still reach the engine's
+    cross-account counter, as they would in production, so the crowd signal is complete."""
 
     def __init__(self, model: RiskModel, test_fraction: float) -> None:
         self.engine, self.clock = build_engine(model)
@@ -152,6 +153,7 @@ class Replay:
             event, label = item.event, item.label
             self.seen_events += 1
             if not self._selected(event.account_id):
+                self.engine.crowd.record(event)
                 continue
             if event.occurred_at < self.clock.now():
                 self.out_of_order_events += 1

@@ -26,6 +26,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MIN_ENSEMBLE_ROC_AUC = 0.904 - 0.03
 MIN_RECALL_AT_CHALLENGE = {"account_takeover": 0.9, "impossible_travel": 0.9, "sim_swap": 0.9}
 MAX_FALSE_FREEZES_PER_10K_PER_DAY = max(3.9 * 2, 2.0)
+MAX_FALSE_CHALLENGES_PER_10K_PER_DAY = 164 * 1.5  # measured 164 (2026-11-28)
 
 
 @pytest.fixture(scope="module")
@@ -66,22 +67,23 @@ def test_takeovers_are_challenged(report, scenario):
     row = report["scenarios"][scenario]
     assert row["instances"] > 0
     assert row["recall_challenge"] >= MIN_RECALL_AT_CHALLENGE[scenario]
-    assert row["recall_freeze"] <= row["recall_challenge"]
-    assert row["events_to_challenge"]["median"] >= 1
+    assert row["events_to_challenge"]["median"] <= 3  # caught early in the attack
 
 
 def test_few_honest_customers_are_frozen(report):
     alarms = report["false_alarms"]
     assert alarms["honest_accounts"] > 0
     assert alarms["freezes_per_10k_accounts_per_day"] <= MAX_FALSE_FREEZES_PER_10K_PER_DAY
-    assert alarms["freezes_on_never_attacked_accounts"] <= alarms["freezes"]
+    assert alarms["challenges_per_10k_accounts_per_day"] <= MAX_FALSE_CHALLENGES_PER_10K_PER_DAY
 
 
 def test_bars_are_reported(report):
     names = {bar["bar"] for bar in report["bars"]}
     assert "false_freezes_per_10k_accounts_per_day" in names
     assert "recall_challenge[account_takeover]" in names
-    assert all(bar["pass"] in (True, False, None) for bar in report["bars"])
+    by_name = {bar["bar"]: bar for bar in report["bars"]}
+    assert by_name["recall_challenge[account_takeover]"]["pass"] is True
+    assert by_name["false_freezes_per_10k_accounts_per_day"]["pass"] is True
 
 
 def test_eval_command_writes_report_and_figure(tmp_path, model_path):

@@ -18,8 +18,11 @@ def test_configured_model_is_loaded(tmp_path, model_path):
 
 
 @pytest.mark.slow
-def test_unreadable_default_model_is_retrained(tmp_path, model_path):
-    (tmp_path / "model.npz").write_bytes(b"not a model")
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_unreadable_default_model_is_retrained(tmp_path, model_path, damage):
+    good = model_path.read_bytes()
+    broken = b"not a model" if damage == "garbage" else good[: len(good) // 2]
+    (tmp_path / "model.npz").write_bytes(broken)
     settings = Settings(data_dir=tmp_path, train_accounts=1000, train_days=21, train_seed=11)
     model = load_or_train_model(settings)
     assert model.version

@@ -32,11 +32,32 @@ def test_successes_and_other_kinds_are_not_counted():
     assert crowd.signals(_fail(1, START + 1)).network_failed_accounts_1h == 0
 
 
-def test_memory_is_bounded():
-    crowd = NetworkFailures(max_networks=10)
+def test_memory_is_bounded_in_networks_and_accounts():
+    crowd = NetworkFailures(max_networks=10, max_accounts=8)
     for n in range(100):
         crowd.record(_fail(n, START + n, ip=f"10.0.{n}.1"))
-    assert len(crowd._failures) == 10
+        crowd.record(_fail(1000 + n, START + n, ip="10.9.9.9"))
+    assert len(crowd) == 10
+    assert crowd.entries() <= 10 * 8
+
+
+def test_one_account_failing_many_times_cannot_flush_the_others():
+    crowd = NetworkFailures()
+    for n in range(40):
+        crowd.record(_fail(n, START + n))
+    for n in range(2000):
+        crowd.record(LoginEvent(f"d{n}", "decoy", START + 50 + n * 0.01, ip="203.0.113.7",
+                                success=False))
+    probe = LoginEvent("p", "victim", START + 100, ip="203.0.113.8", success=False)
+    assert crowd.signals(probe).network_failed_accounts_1h == 41
+
+
+def test_failures_after_a_late_event_do_not_count_for_it():
+    crowd = NetworkFailures()
+    for n in range(20):
+        crowd.record(_fail(n, START + 7200 + n))
+    late = LoginEvent("late", "victim", START, ip="203.0.113.8", success=False)
+    assert crowd.signals(late).network_failed_accounts_1h == 0
 
 
 def test_stuffed_network_shows_in_the_login_features():

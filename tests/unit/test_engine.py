@@ -1,5 +1,6 @@
 import contextlib
 
+from detectors.accumulation import RiskAccumulator
 from detectors.demo import normal_week
 from detectors.events import CreditFeature, LoginEvent, TransactionEvent
 from detectors.reasons import ReasonCode
@@ -130,3 +131,34 @@ def test_frozen_events_do_not_make_the_attacker_known():
     profile = store.load_profile("a")
     assert "attacker" not in profile.devices
     assert "BR" not in profile.countries
+
+
+def test_a_run_of_moderate_risks_escalates_to_challenge_and_the_level_is_stored():
+    engine, store, _ = _engine({f"m{n}": 0.97 for n in range(6)})
+    engine.scorer.accumulator = RiskAccumulator(half_life_hours=1.0, allowance=2.0,
+                                                challenge_level=4.0)
+    _seasoned(engine)
+    base = START + 8 * 86400
+    decisions = [engine.score(LoginEvent(f"m{n}", "a", base + 300 * n)).decision
+                 for n in range(6)]
+    assert decisions[0] is Decision.ALLOW  # 0.97 is below the challenge threshold alone
+    assert decisions[-1] is Decision.CHALLENGE
+    assert store.load_profile("a").alert_level >= 4.0
+
+
+def test_failed_logins_of_other_accounts_reach_the_scorer_once_stored():
+    engine, _, _ = _engine()
+    seen = []
+    original = engine.scorer.assess
+
+    def spy(event, profile, crowd=None):
+        seen.append(crowd)
+        return original(event, profile, crowd)
+
+    engine.scorer.assess = spy
+    for n in range(5):
+        event = LoginEvent(f"f{n}", f"victim-{n}", START + n, ip="203.0.113.9", success=False)
+        engine.score(event)
+        engine.score(event)  # a retry of a stored event is not counted again
+    engine.score(LoginEvent("probe", "target", START + 10, ip="203.0.113.77", success=False))
+    assert seen[-1].network_failed_accounts_1h == 5
