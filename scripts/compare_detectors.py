@@ -48,7 +48,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=8000)
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", help="one candidate, e.g. hbos,ecod")
     args = parser.parse_args()
+    candidates = (tuple(args.only.split(",")),) if args.only else CANDIDATES
     configure_logging("warning")
     stream = SimulationConfig(accounts=args.accounts, days=args.days, seed=args.seed,
                               attack_rate=0.1)
@@ -57,7 +59,7 @@ def main() -> None:
               "false challenges/10k/day", "µs/event (login)", "train s"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for names in CANDIDATES:
+    for names in candidates:
         started = time.perf_counter()
         model = train(events, TrainingConfig(detectors=names, seed=args.seed, test_fraction=0.3))
         trained = time.perf_counter() - started

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,50 +66,43 @@ async def _abort_for(error: BaseException, context: Context) -> grpc.StatusCode:
     return code  # not reached: abort raises
 
 
+@asynccontextmanager
+async def _handled(method: str, context: Context, keep_bindings: bool) -> AsyncIterator[None]:
+    """Status mapping and the canonical log line for one call. ``keep_bindings``: log with what
+    the handler bound (a unary call's event); a stream logs per event and ends clean."""
+    structlog.contextvars.clear_contextvars()
+    started = time.perf_counter()
+    code = "OK"
+    try:
+        yield
+    except asyncio.CancelledError:
+        code = "CANCELLED"  # the client went away or its deadline passed
+        raise
+    except grpc.aio.AbortError:
+        raise
+    except Exception as error:  # mapped to a status, never echoed
+        code = status_for(error)[0].name if isinstance(error, DomainError) else "INTERNAL"
+        await _abort_for(error, context)
+        raise
+    finally:
+        if not keep_bindings:
+            structlog.contextvars.clear_contextvars()
+        log.info("rpc", method=method, code=code,
+                 duration_ms=round((time.perf_counter() - started) * 1000, 3))
+
+
 def _unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
     async def handle(request: Any, context: Context) -> Any:
-        structlog.contextvars.clear_contextvars()
-        started = time.perf_counter()
-        code = "OK"
-        try:
+        async with _handled(method, context, keep_bindings=True):
             return await behavior(check_decoded(request), context)
-        except asyncio.CancelledError:
-            code = "CANCELLED"  # the client went away or its deadline passed
-            raise
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:  # mapped to a status, never echoed
-            code = status_for(error)[0].name if isinstance(error, DomainError) else "INTERNAL"
-            await _abort_for(error, context)
-            raise
-        finally:
-            log.info("rpc", method=method, code=code,
-                     duration_ms=round((time.perf_counter() - started) * 1000, 3))
     return handle
 
 
 def _stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
-    async def handle(requests: AsyncIterator[Any],
-                     context: Context) -> AsyncIterator[Any]:
-        structlog.contextvars.clear_contextvars()
-        started = time.perf_counter()
-        code = "OK"
-        try:
+    async def handle(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
+        async with _handled(method, context, keep_bindings=False):
             async for response in behavior(requests, context):
                 yield response
-        except asyncio.CancelledError:
-            code = "CANCELLED"
-            raise
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:  # mapped to a status, never echoed
-            code = status_for(error)[0].name if isinstance(error, DomainError) else "INTERNAL"
-            await _abort_for(error, context)
-            raise
-        finally:
-            structlog.contextvars.clear_contextvars()
-            log.info("rpc", method=method, code=code,
-                     duration_ms=round((time.perf_counter() - started) * 1000, 3))
     return handle
 
 
