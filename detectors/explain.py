@@ -69,8 +69,8 @@ def describe(code: ReasonCode, context: Context) -> str:
     if code is ReasonCode.NEW_COUNTRY:
         return f"The activity came from {country}, a country not seen on this account before."
     if code is ReasonCode.NEW_NETWORK:
-        return ("The activity came from an internet provider or network not used by this "
-                "account before.")
+        return ("The activity came from an internet provider or network this account had not "
+                "used before today.")
     if code is ReasonCode.IMPOSSIBLE_TRAVEL:
         return (f"This sign-in is {float(c.get('distance_km', 0)):,.0f} km from the previous one, "
                 f"{float(c.get('hours', 0)):.1f} hours later: faster than anyone can travel "

@@ -158,9 +158,18 @@ TRANSACTION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("new_device", ReasonCode.NEW_DEVICE, novelty=True),
     FeatureSpec("new_network", ReasonCode.NEW_NETWORK, novelty=True),
     FeatureSpec("new_country", ReasonCode.NEW_COUNTRY, novelty=True),
+    FeatureSpec("fresh_place", ReasonCode.NEW_NETWORK),
     FeatureSpec("hour_rarity", ReasonCode.UNUSUAL_HOUR, novelty=True),
     FeatureSpec("dormancy_log", ReasonCode.DORMANT_ACCOUNT),
 )
+
+
+def _fresh(first_seen: float | None, at: float, scale_hours: float = 6.0) -> float:
+    """How recently a *known* key first appeared: 1 just after, decaying over ``scale_hours``;
+    0 for a key never seen (the new_* features say that) or long known."""
+    if first_seen is None:
+        return 0.0
+    return math.exp(-max(0.0, at - first_seen) / (scale_hours * HOUR))
 
 
 def _amount_baseline(profile: AccountProfile) -> tuple[float, float]:
@@ -193,6 +202,11 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
         _novel(profile.devices.count(event.device_id), event.device_id),
         _novel(profile.networks.count(network_prefix(event.ip)), event.ip),
         _novel(profile.countries.count(event.country), event.country),
+        # A stolen session makes its network and country "known" at sign-in; money moved from
+        # them minutes later is still from a place the owner was never seen in before today.
+        max(_fresh(profile.networks.first_seen(network_prefix(event.ip)), at) if event.ip
+            else 0.0, _fresh(profile.countries.first_seen(event.country), at)
+            if event.country else 0.0),
         _hour_rarity(profile, at),
         math.log1p(dormant),
     ]

@@ -48,16 +48,21 @@ class RecentKeys:
         entry = self.entries.get(key)
         return int(entry[0]) if entry else 0
 
+    def first_seen(self, key: str) -> float | None:
+        entry = self.entries.get(key)
+        return entry[2] if entry else None
+
     def touch(self, key: str, at: float) -> None:
         if not key:
             return
         entry = self.entries.pop(key, None)
         if entry is None:
-            entry = [0.0, at]
+            entry = [0.0, at, at]
             if len(self.entries) >= self.cap:
                 del self.entries[next(iter(self.entries))]
         entry[0] += 1
         entry[1] = max(entry[1], at)
+        entry[2] = min(entry[2], at)
         self.entries[key] = entry
 
 
@@ -216,7 +221,9 @@ class AccountProfile:
                 continue
             current = getattr(profile, name)
             if isinstance(current, RecentKeys):
-                current.entries = {str(k): list(v) for k, v in data[name].items()}
+                # [count, last_seen, first_seen]; older profiles lack first_seen
+                current.entries = {str(k): list(v) if len(v) == 3 else [*v, v[1]]
+                                   for k, v in data[name].items()}
             else:
                 setattr(profile, name, data[name])
         return profile

@@ -151,3 +151,29 @@ def test_travel_is_measured_from_the_last_located_sign_in():
     late = LoginEvent("late", "acct", START - 600, latitude=-23.55, longitude=-46.63)
     assert _values(extract_features(late, profile), EventKind.LOGIN)[
         "travel_excess_speed_log"] == 0  # arrived out of order: no travel implied
+
+
+def test_money_moved_from_a_place_first_seen_minutes_ago_is_fresh():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    at = START + 7 * 86400
+    profile.update(LoginEvent("stolen", "acct", at, ip="45.33.101.7", device_id="acct-phone",
+                              country="BR"))
+    transfer = TransactionEvent("t", "acct", at + 600, amount_minor=90_000, payee_id="mule",
+                                feature=CreditFeature.TRANSFER_OUT, ip="45.33.101.7",
+                                country="BR")
+    values = _values(extract_features(transfer, profile), EventKind.TRANSACTION)
+    assert values["new_country"] == 0  # the sign-in made it known...
+    assert values["fresh_place"] > 0.9  # ...but only minutes ago
+    home = TransactionEvent("h", "acct", at + 600, amount_minor=900, payee_id="grocer-4411",
+                            ip=str(HOME["ip"]), country="DE")
+    assert _values(extract_features(home, profile), EventKind.TRANSACTION)["fresh_place"] < 0.01
+
+
+def test_profiles_written_before_first_seen_existed_still_load():
+    profile = AccountProfile.new("acct")
+    profile.devices.touch("d", START)
+    data = profile.to_dict()
+    data["devices"] = {"d": [1.0, START]}
+    assert AccountProfile.from_dict(data).devices.first_seen("d") == START
