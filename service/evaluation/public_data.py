@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,7 +45,9 @@ Ints = NDArray[np.int64]
 Bools = NDArray[np.bool_]
 Result = dict[str, Any]
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+# ACCTGUARD_PUBLIC_DATA points elsewhere when the checkout does not sit beside shared/.
+DEFAULT_DATA_DIR = Path(os.environ.get(
+    "ACCTGUARD_PUBLIC_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
 
 FRAUD_DIR = "fraud_handbook_sim"
 FRAUD_FILE = "transactions_dev_2018-04_to_2018-07.csv.gz"
