@@ -40,6 +40,17 @@ class ArtifactError(ValueError):
     """The file is not a usable acctguard model artifact."""
 
 
+def apply_priors(X: Floats, empty: NDArray[np.bool_], priors: Floats) -> Floats:
+    """Rows of accounts without history get the population prior for each feature that has
+    one (NaN in ``priors`` means: keep the computed value)."""
+    if not empty.any():
+        return X
+    X = X.copy()
+    columns = ~np.isnan(priors)
+    X[np.ix_(empty, columns)] = priors[columns]
+    return X
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     challenge: float

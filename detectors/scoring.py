@@ -11,7 +11,7 @@ from detectors.crowd import CrowdSignals
 from detectors.events import Event, EventKind
 from detectors.explain import explain
 from detectors.features import FEATURE_SPECS, NO_CROWD, extract_features
-from detectors.model import RiskModel, Thresholds
+from detectors.model import RiskModel, Thresholds, apply_priors
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason
 
@@ -43,12 +43,10 @@ class Scorer:
                crowd: CrowdSignals = NO_CROWD) -> Assessment:
         kind_model = self.model.kinds[event.kind]
         vector = extract_features(event, profile, crowd)
-        values = np.asarray(vector.values, dtype=np.float64)
-        if profile.is_empty:
-            use_prior = ~np.isnan(kind_model.priors)
-            values[use_prior] = kind_model.priors[use_prior]
-        risks, detector_risks = kind_model.risk_parts(values.reshape(1, -1))
-        evidence = kind_model.tails.evidence(values.tolist())
+        row = apply_priors(np.asarray([vector.values], dtype=np.float64),
+                           np.array([profile.is_empty]), kind_model.priors)
+        risks, detector_risks = kind_model.risk_parts(row)
+        evidence = kind_model.tails.evidence(row[0].tolist())
         reasons = explain(FEATURE_SPECS[event.kind], evidence, vector.context)
         return Assessment(event.kind, min(1.0, max(0.0, float(risks[0]))), tuple(reasons),
                           kind_model.thresholds, profile.is_empty,

@@ -28,7 +28,7 @@ from detectors.crowd import NetworkFailures
 from detectors.events import EventKind
 from detectors.explain import FeatureTails
 from detectors.features import FEATURE_SPECS, extract_features, feature_schema
-from detectors.model import KindModel, RiskModel, Thresholds
+from detectors.model import KindModel, RiskModel, Thresholds, apply_priors
 from detectors.profile import AccountProfile
 from detectors.simulation import LabelledEvent
 
@@ -103,15 +103,6 @@ def novelty_priors(kind: EventKind, X: Floats, empty: NDArray[np.bool_]) -> Floa
         if spec.novelty:
             priors[j] = float(np.median(seasoned[:, j])) if seasoned.size else 0.0
     return priors
-
-
-def apply_priors(X: Floats, empty: NDArray[np.bool_], priors: Floats) -> Floats:
-    if not empty.any():
-        return X
-    X = X.copy()
-    columns = ~np.isnan(priors)
-    X[np.ix_(empty, columns)] = priors[columns]
-    return X
 
 
 def _pyod_detector(name: str, seed: int) -> Any:

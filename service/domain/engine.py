@@ -64,7 +64,7 @@ class RiskEngine:
         level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
                                   event.occurred_at)
         verdict = self.policy.decide(event, assessment, accumulator.escalates(level))
-        active = [f for f in self.store.freezes(event.account_id) if f.is_active(now)]
+        active = self._active_freezes(event.account_id, now)
         decision = verdict.decision
         reasons: tuple[Reason, ...] = assessment.reasons if decision is not Decision.ALLOW else ()
         if reasons and assessment.new_account:
@@ -102,7 +102,9 @@ class RiskEngine:
 
     def account_freezes(self, account_id: str) -> list[Freeze]:
         """Active freezes of the account, oldest first."""
-        now = self.clock.now()
+        return self._active_freezes(account_id, self.clock.now())
+
+    def _active_freezes(self, account_id: str, now: float) -> list[Freeze]:
         return [f for f in self.store.freezes(account_id) if f.is_active(now)]
 
     @staticmethod

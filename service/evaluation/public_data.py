@@ -36,9 +36,9 @@ from numpy.typing import NDArray
 from detectors.compiled import compile_detector
 from detectors.events import CreditFeature, EventKind, TransactionEvent
 from detectors.features import feature_schema
-from detectors.model import KindModel
+from detectors.model import KindModel, apply_priors
 from detectors.simulation import Label, LabelledEvent
-from detectors.training import KindTable, TrainingConfig, apply_priors, fit_kind, replay
+from detectors.training import KindTable, TrainingConfig, fit_kind, replay
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]

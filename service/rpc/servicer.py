@@ -15,6 +15,7 @@ from service.domain.clock import Clock
 from service.domain.decisions import ScoreResult
 from service.domain.engine import RiskEngine
 from service.domain.errors import DomainError, InvalidArgument, Unimplemented
+from service.domain.freezes import frozen_features
 from service.domain.validation import MAX_ID
 from service.rpc.converters import event_from_request, freeze_to_proto, result_to_response
 from service.rpc.registry import Context, check_decoded
@@ -77,10 +78,9 @@ class AccountGuardHandlers:
         structlog.contextvars.bind_contextvars(account_id=account_id)
         freezes = await self._run(self.engine.account_freezes, account_id)
         now = self.clock.now()
-        features = sorted({f for freeze in freezes for f in freeze.features})
         return pb.AccountStatus(account_id=account_id,
                                 freezes=[freeze_to_proto(f, now) for f in freezes],
-                                frozen_features=[f.name for f in features])
+                                frozen_features=[f.name for f in frozen_features(freezes)])
 
     async def not_yet(self, request: Any, context: Context) -> Any:
         raise Unimplemented("verification, unfreeze and outcomes are not available in this "
