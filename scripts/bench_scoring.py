@@ -71,10 +71,15 @@ def in_process(model: RiskModel, events: Sequence[Event]) -> list[float]:
     return out
 
 
+def sqlite_engine(model: RiskModel, store: SqliteRiskStore) -> RiskEngine:
+    """The service's engine on a SQLite store; simulated events may lie in the past or future."""
+    return RiskEngine(Scorer(model), RiskPolicy(), store, SystemClock(),
+                      EngineSettings(max_future_skew_seconds=1e12))
+
+
 def engine_stage(model: RiskModel, events: Sequence[Event], sync: str, tmp: Path) -> list[float]:
     store = SqliteRiskStore(tmp / f"bench-{sync}.sqlite3", synchronous=sync)
-    engine = RiskEngine(Scorer(model), RiskPolicy(), store, SystemClock(), EngineSettings(
-        max_future_skew_seconds=1e12))
+    engine = sqlite_engine(model, store)
     try:
         return timed(events, engine.score)
     finally:
@@ -83,10 +88,8 @@ def engine_stage(model: RiskModel, events: Sequence[Event], sync: str, tmp: Path
 
 def grpc_stage(model: RiskModel, events: Sequence[Event], tmp: Path) -> list[dict[str, Any]]:
     store = SqliteRiskStore(tmp / "bench-grpc.sqlite3", synchronous="NORMAL")
-    clock = SystemClock()
-    engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock,
-                        EngineSettings(max_future_skew_seconds=1e12))
-    handlers = AccountGuardHandlers(engine, clock)
+    engine = sqlite_engine(model, store)
+    handlers = AccountGuardHandlers(engine, engine.clock)
     requests = [event_to_request(e) for e in events]
     try:
         with serve_in_background(handlers, "127.0.0.1:0") as port, \
