@@ -71,6 +71,13 @@ class VerificationMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ONE_TIME_CODE: _ClassVar[VerificationMethod]
     TOTP: _ClassVar[VerificationMethod]
 
+class CodeDelivery(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CODE_DELIVERY_UNSPECIFIED: _ClassVar[CodeDelivery]
+    WEBHOOK: _ClassVar[CodeDelivery]
+    CALLER: _ClassVar[CodeDelivery]
+    AUTHENTICATOR_APP: _ClassVar[CodeDelivery]
+
 class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OUTCOME_UNSPECIFIED: _ClassVar[Outcome]
@@ -119,6 +126,10 @@ LIFTED_OUTCOME: FreezeState
 VERIFICATION_METHOD_UNSPECIFIED: VerificationMethod
 ONE_TIME_CODE: VerificationMethod
 TOTP: VerificationMethod
+CODE_DELIVERY_UNSPECIFIED: CodeDelivery
+WEBHOOK: CodeDelivery
+CALLER: CodeDelivery
+AUTHENTICATOR_APP: CodeDelivery
 OUTCOME_UNSPECIFIED: Outcome
 CONFIRMED_FRAUD: Outcome
 CONFIRMED_LEGITIMATE: Outcome
@@ -232,7 +243,7 @@ class ScoreResponse(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., risk: _Optional[float] = ..., decision: _Optional[_Union[Decision, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., freeze_id: _Optional[str] = ..., model_version: _Optional[str] = ...) -> None: ...
 
 class Freeze(_message.Message):
-    __slots__ = ("freeze_id", "features", "reasons", "risk", "event_id", "created_at", "expires_at", "state", "account_id")
+    __slots__ = ("freeze_id", "features", "reasons", "risk", "event_id", "created_at", "expires_at", "state", "account_id", "lifted_at", "lifted_by", "lift_reason", "placed_by")
     FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
@@ -242,6 +253,10 @@ class Freeze(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIFTED_AT_FIELD_NUMBER: _ClassVar[int]
+    LIFTED_BY_FIELD_NUMBER: _ClassVar[int]
+    LIFT_REASON_FIELD_NUMBER: _ClassVar[int]
+    PLACED_BY_FIELD_NUMBER: _ClassVar[int]
     freeze_id: str
     features: _containers.RepeatedScalarFieldContainer[CreditFeature]
     reasons: _containers.RepeatedCompositeFieldContainer[Reason]
@@ -251,7 +266,11 @@ class Freeze(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     state: FreezeState
     account_id: str
-    def __init__(self, freeze_id: _Optional[str] = ..., features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., risk: _Optional[float] = ..., event_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[FreezeState, str]] = ..., account_id: _Optional[str] = ...) -> None: ...
+    lifted_at: _timestamp_pb2.Timestamp
+    lifted_by: str
+    lift_reason: str
+    placed_by: str
+    def __init__(self, freeze_id: _Optional[str] = ..., features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., risk: _Optional[float] = ..., event_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[FreezeState, str]] = ..., account_id: _Optional[str] = ..., lifted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lifted_by: _Optional[str] = ..., lift_reason: _Optional[str] = ..., placed_by: _Optional[str] = ...) -> None: ...
 
 class GetAccountStatusRequest(_message.Message):
     __slots__ = ("account_id",)
@@ -260,14 +279,36 @@ class GetAccountStatusRequest(_message.Message):
     def __init__(self, account_id: _Optional[str] = ...) -> None: ...
 
 class AccountStatus(_message.Message):
-    __slots__ = ("account_id", "freezes", "frozen_features")
+    __slots__ = ("account_id", "freezes", "frozen_features", "open_challenges", "verification_locked_until", "authenticator_enrolled")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     FREEZES_FIELD_NUMBER: _ClassVar[int]
     FROZEN_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    OPEN_CHALLENGES_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_LOCKED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    AUTHENTICATOR_ENROLLED_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     freezes: _containers.RepeatedCompositeFieldContainer[Freeze]
     frozen_features: _containers.RepeatedScalarFieldContainer[CreditFeature]
-    def __init__(self, account_id: _Optional[str] = ..., freezes: _Optional[_Iterable[_Union[Freeze, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ...) -> None: ...
+    open_challenges: _containers.RepeatedCompositeFieldContainer[Challenge]
+    verification_locked_until: _timestamp_pb2.Timestamp
+    authenticator_enrolled: bool
+    def __init__(self, account_id: _Optional[str] = ..., freezes: _Optional[_Iterable[_Union[Freeze, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., open_challenges: _Optional[_Iterable[_Union[Challenge, _Mapping]]] = ..., verification_locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., authenticator_enrolled: _Optional[bool] = ...) -> None: ...
+
+class Challenge(_message.Message):
+    __slots__ = ("challenge_id", "method", "created_at", "expires_at", "attempts_left", "verified")
+    CHALLENGE_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    challenge_id: str
+    method: VerificationMethod
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    attempts_left: int
+    verified: bool
+    def __init__(self, challenge_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_left: _Optional[int] = ..., verified: _Optional[bool] = ...) -> None: ...
 
 class StartVerificationRequest(_message.Message):
     __slots__ = ("account_id", "method")
@@ -278,16 +319,18 @@ class StartVerificationRequest(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ...) -> None: ...
 
 class StartVerificationResponse(_message.Message):
-    __slots__ = ("challenge_id", "expires_at", "attempts_allowed", "delivered_code")
+    __slots__ = ("challenge_id", "expires_at", "attempts_allowed", "delivered_code", "delivery")
     CHALLENGE_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_ALLOWED_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_CODE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FIELD_NUMBER: _ClassVar[int]
     challenge_id: str
     expires_at: _timestamp_pb2.Timestamp
     attempts_allowed: int
     delivered_code: str
-    def __init__(self, challenge_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_allowed: _Optional[int] = ..., delivered_code: _Optional[str] = ...) -> None: ...
+    delivery: CodeDelivery
+    def __init__(self, challenge_id: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_allowed: _Optional[int] = ..., delivered_code: _Optional[str] = ..., delivery: _Optional[_Union[CodeDelivery, str]] = ...) -> None: ...
 
 class CompleteVerificationRequest(_message.Message):
     __slots__ = ("challenge_id", "code")
@@ -328,5 +371,143 @@ class ReportOutcomeRequest(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ...) -> None: ...
 
 class ReportOutcomeResponse(_message.Message):
+    __slots__ = ("lifted_freeze_id",)
+    LIFTED_FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
+    lifted_freeze_id: str
+    def __init__(self, lifted_freeze_id: _Optional[str] = ...) -> None: ...
+
+class EnrollAuthenticatorRequest(_message.Message):
+    __slots__ = ("account_id", "issuer")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    issuer: str
+    def __init__(self, account_id: _Optional[str] = ..., issuer: _Optional[str] = ...) -> None: ...
+
+class EnrollAuthenticatorResponse(_message.Message):
+    __slots__ = ("secret", "otpauth_uri")
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    OTPAUTH_URI_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    otpauth_uri: str
+    def __init__(self, secret: _Optional[str] = ..., otpauth_uri: _Optional[str] = ...) -> None: ...
+
+class FreezeAccountRequest(_message.Message):
+    __slots__ = ("account_id", "features", "reason", "ttl_seconds")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    features: _containers.RepeatedScalarFieldContainer[CreditFeature]
+    reason: str
+    ttl_seconds: int
+    def __init__(self, account_id: _Optional[str] = ..., features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., reason: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class LiftFreezeRequest(_message.Message):
+    __slots__ = ("freeze_id", "reason")
+    FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    freeze_id: str
+    reason: str
+    def __init__(self, freeze_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListFrozenAccountsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class FrozenAccount(_message.Message):
+    __slots__ = ("account_id", "frozen_features", "active_freezes", "last_frozen_at")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROZEN_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FREEZES_FIELD_NUMBER: _ClassVar[int]
+    LAST_FROZEN_AT_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    frozen_features: _containers.RepeatedScalarFieldContainer[CreditFeature]
+    active_freezes: int
+    last_frozen_at: _timestamp_pb2.Timestamp
+    def __init__(self, account_id: _Optional[str] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., active_freezes: _Optional[int] = ..., last_frozen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListFrozenAccountsResponse(_message.Message):
+    __slots__ = ("accounts", "next_page_token")
+    ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    accounts: _containers.RepeatedCompositeFieldContainer[FrozenAccount]
+    next_page_token: str
+    def __init__(self, accounts: _Optional[_Iterable[_Union[FrozenAccount, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetAuditTrailRequest(_message.Message):
+    __slots__ = ("account_id", "page_size", "page_token")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, account_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class AuditEntry(_message.Message):
+    __slots__ = ("sequence", "at", "actor", "action", "account_id", "subject_id", "detail", "hash")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    at: _timestamp_pb2.Timestamp
+    actor: str
+    action: str
+    account_id: str
+    subject_id: str
+    detail: str
+    hash: str
+    def __init__(self, sequence: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., action: _Optional[str] = ..., account_id: _Optional[str] = ..., subject_id: _Optional[str] = ..., detail: _Optional[str] = ..., hash: _Optional[str] = ...) -> None: ...
+
+class GetAuditTrailResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetModelInfoRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("version", "detectors", "challenge_threshold", "freeze_threshold", "trained_at", "source")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DETECTORS_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    FREEZE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    TRAINED_AT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    detectors: _containers.RepeatedScalarFieldContainer[str]
+    challenge_threshold: float
+    freeze_threshold: float
+    trained_at: _timestamp_pb2.Timestamp
+    source: str
+    def __init__(self, version: _Optional[str] = ..., detectors: _Optional[_Iterable[str]] = ..., challenge_threshold: _Optional[float] = ..., freeze_threshold: _Optional[float] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ...) -> None: ...
+
+class VerifyAuditChainRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class VerifyAuditChainResponse(_message.Message):
+    __slots__ = ("intact", "entries", "first_bad_sequence")
+    INTACT_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    FIRST_BAD_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    intact: bool
+    entries: int
+    first_bad_sequence: int
+    def __init__(self, intact: _Optional[bool] = ..., entries: _Optional[int] = ..., first_bad_sequence: _Optional[int] = ...) -> None: ...

@@ -72,6 +72,11 @@ class AccountGuardStub:
                 request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ReportOutcomeRequest.SerializeToString,
                 response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ReportOutcomeResponse.FromString,
                 _registered_method=True)
+        self.EnrollAuthenticator = channel.unary_unary(
+                '/acctguard.v1.AccountGuard/EnrollAuthenticator',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorResponse.FromString,
+                _registered_method=True)
 
 
 class AccountGuardServicer:
@@ -130,6 +135,14 @@ class AccountGuardServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnrollAuthenticator(self, request, context):
+        """Enrols an authenticator app (TOTP, RFC 6238) for an account, replacing any earlier one.
+        The secret is returned once, to be shown to the account holder as a QR code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountGuardServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +180,11 @@ def add_AccountGuardServicer_to_server(servicer, server):
                     servicer.ReportOutcome,
                     request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ReportOutcomeRequest.FromString,
                     response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ReportOutcomeResponse.SerializeToString,
+            ),
+            'EnrollAuthenticator': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnrollAuthenticator,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -360,6 +378,329 @@ class AccountGuard:
             '/acctguard.v1.AccountGuard/ReportOutcome',
             acctguard_dot_v1_dot_acctguard__pb2.ReportOutcomeRequest.SerializeToString,
             acctguard_dot_v1_dot_acctguard__pb2.ReportOutcomeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnrollAuthenticator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuard/EnrollAuthenticator',
+            acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class AccountGuardAdminStub:
+    """AccountGuardAdmin is for operators and risk teams (role admin).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.FreezeAccount = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/FreezeAccount',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.FreezeAccountRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.Freeze.FromString,
+                _registered_method=True)
+        self.LiftFreeze = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/LiftFreeze',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.LiftFreezeRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.Freeze.FromString,
+                _registered_method=True)
+        self.ListFrozenAccounts = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/ListFrozenAccounts',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ListFrozenAccountsRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ListFrozenAccountsResponse.FromString,
+                _registered_method=True)
+        self.GetAuditTrail = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/GetAuditTrail',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.GetAuditTrailRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.GetAuditTrailResponse.FromString,
+                _registered_method=True)
+        self.GetModelInfo = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/GetModelInfo',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.GetModelInfoRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ModelInfo.FromString,
+                _registered_method=True)
+        self.VerifyAuditChain = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/VerifyAuditChain',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainResponse.FromString,
+                _registered_method=True)
+
+
+class AccountGuardAdminServicer:
+    """AccountGuardAdmin is for operators and risk teams (role admin).
+    """
+
+    def FreezeAccount(self, request, context):
+        """Places a freeze by hand; a reason is required.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LiftFreeze(self, request, context):
+        """Lifts one active freeze by hand; a reason is required.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFrozenAccounts(self, request, context):
+        """Accounts with at least one active freeze, most recently frozen first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAuditTrail(self, request, context):
+        """The audit trail of one account, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModelInfo(self, request, context):
+        """The loaded model: version, detectors, thresholds, where it came from.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyAuditChain(self, request, context):
+        """Recomputes the audit trail's hash chain.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AccountGuardAdminServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'FreezeAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.FreezeAccount,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.FreezeAccountRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.Freeze.SerializeToString,
+            ),
+            'LiftFreeze': grpc.unary_unary_rpc_method_handler(
+                    servicer.LiftFreeze,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.LiftFreezeRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.Freeze.SerializeToString,
+            ),
+            'ListFrozenAccounts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFrozenAccounts,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ListFrozenAccountsRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ListFrozenAccountsResponse.SerializeToString,
+            ),
+            'GetAuditTrail': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuditTrail,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.GetAuditTrailRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.GetAuditTrailResponse.SerializeToString,
+            ),
+            'GetModelInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModelInfo,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.GetModelInfoRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ModelInfo.SerializeToString,
+            ),
+            'VerifyAuditChain': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAuditChain,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'acctguard.v1.AccountGuardAdmin', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('acctguard.v1.AccountGuardAdmin', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AccountGuardAdmin:
+    """AccountGuardAdmin is for operators and risk teams (role admin).
+    """
+
+    @staticmethod
+    def FreezeAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/FreezeAccount',
+            acctguard_dot_v1_dot_acctguard__pb2.FreezeAccountRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.Freeze.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LiftFreeze(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/LiftFreeze',
+            acctguard_dot_v1_dot_acctguard__pb2.LiftFreezeRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.Freeze.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFrozenAccounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/ListFrozenAccounts',
+            acctguard_dot_v1_dot_acctguard__pb2.ListFrozenAccountsRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.ListFrozenAccountsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAuditTrail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/GetAuditTrail',
+            acctguard_dot_v1_dot_acctguard__pb2.GetAuditTrailRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.GetAuditTrailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModelInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/GetModelInfo',
+            acctguard_dot_v1_dot_acctguard__pb2.GetModelInfoRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyAuditChain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/VerifyAuditChain',
+            acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainResponse.FromString,
             options,
             channel_credentials,
             insecure,
