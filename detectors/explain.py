@@ -111,6 +111,8 @@ def describe(code: ReasonCode, context: Context) -> str:
     if code is ReasonCode.FEATURE_FROZEN:
         return ("This credit feature is frozen on the account until the holder verifies their "
                 "identity.")
+    if code is ReasonCode.OPERATOR_FREEZE:
+        return "An operator froze the account's credit features for review."
     return "The combination of details in this activity is unlike this account's normal use."
 
 

@@ -26,6 +26,7 @@ class ReasonCode(IntEnum):
     FEATURE_FROZEN = 14
     NEW_ACCOUNT = 15
     UNUSUAL_PATTERN = 16
+    OPERATOR_FREEZE = 17
 
 
 @dataclass(frozen=True, slots=True)

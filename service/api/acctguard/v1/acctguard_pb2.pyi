@@ -46,6 +46,7 @@ class ReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FEATURE_FROZEN: _ClassVar[ReasonCode]
     NEW_ACCOUNT: _ClassVar[ReasonCode]
     UNUSUAL_PATTERN: _ClassVar[ReasonCode]
+    OPERATOR_FREEZE: _ClassVar[ReasonCode]
 
 class CreditFeature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -111,6 +112,7 @@ LOGIN_VELOCITY: ReasonCode
 FEATURE_FROZEN: ReasonCode
 NEW_ACCOUNT: ReasonCode
 UNUSUAL_PATTERN: ReasonCode
+OPERATOR_FREEZE: ReasonCode
 CREDIT_FEATURE_UNSPECIFIED: CreditFeature
 CREDIT_LINE: CreditFeature
 INSTALLMENT_LOAN: CreditFeature
