@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
+from google.protobuf.descriptor import ServiceDescriptor
 
 from detectors.model import ArtifactError, RiskModel
 from detectors.scoring import Scorer
+from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.config import Settings
+from service.domain.admin import AdminService
 from service.domain.clock import Clock, SystemClock
 from service.domain.engine import EngineSettings, RiskEngine
+from service.domain.outcomes import OutcomeService
 from service.domain.policy import RiskPolicy
+from service.domain.restore import VerificationService
+from service.domain.verification import CodeHasher, VerificationRules
+from service.keys import AesGcmBox, derive_key, load_or_create_key
+from service.rpc.admin_servicer import AdminHandlers
 from service.rpc.servicer import AccountGuardHandlers
+from service.rpc.worker import StoreWorker
 from service.storage.sqlite import SqliteRiskStore
+from service.storage.sqlite_db import SqliteDatabase
+from service.storage.sqlite_restore import SqliteFreezeLedger, SqliteVerificationStore
+from service.webhook import WebhookCodeSender
 
 log = structlog.get_logger("acctguard.bootstrap")
+GUARD_SERVICE = pb.DESCRIPTOR.services_by_name["AccountGuard"]
+ADMIN_SERVICE = pb.DESCRIPTOR.services_by_name["AccountGuardAdmin"]
 
 
 def train_default_model(path: Path, accounts: int, days: int, seed: int) -> RiskModel:
@@ -60,18 +76,49 @@ class Application:
     store: SqliteRiskStore
     engine: RiskEngine
     handlers: AccountGuardHandlers
+    admin_handlers: AdminHandlers
+    ledger: SqliteFreezeLedger
+    verification_store: SqliteVerificationStore
     clock: Clock = field(default_factory=SystemClock)
+
+    def services(self) -> list[tuple[ServiceDescriptor, dict[str, Callable[..., Any]]]]:
+        """Every gRPC service the application serves, with its behaviors."""
+        return [(GUARD_SERVICE, self.handlers.behaviors()),
+                (ADMIN_SERVICE, self.admin_handlers.behaviors())]
 
     def close(self) -> None:
         self.handlers.close()
         self.store.close()
 
 
+def build_verification(settings: Settings, store: SqliteRiskStore,
+                       challenges: SqliteVerificationStore, ledger: SqliteFreezeLedger,
+                       clock: Clock) -> VerificationService:
+    root = load_or_create_key(settings.resolved_verification_key_path, "verification key")
+    sender = (WebhookCodeSender(settings.code_webhook_url, settings.code_webhook_secret)
+              if settings.code_webhook_url else None)
+    return VerificationService(
+        store, challenges, ledger, clock,
+        VerificationRules(code_ttl_seconds=settings.code_ttl_seconds),
+        CodeHasher(derive_key(root, "one-time-code-mac")),
+        AesGcmBox(derive_key(root, "totp-secret-box")), sender)
+
+
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
     clock = clock or SystemClock()
     model = load_or_train_model(settings)
-    store = SqliteRiskStore(settings.database_path, synchronous=settings.sqlite_synchronous)
+    database = SqliteDatabase(settings.database_path, synchronous=settings.sqlite_synchronous)
+    store = SqliteRiskStore(settings.database_path, database=database)
+    challenges = SqliteVerificationStore(database)
+    ledger = SqliteFreezeLedger(database)
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(
         freeze_ttl_seconds=settings.freeze_ttl_hours * 3600.0,
         max_future_skew_seconds=settings.max_future_skew_seconds))
-    return Application(settings, store, engine, AccountGuardHandlers(engine, clock), clock)
+    worker = StoreWorker()
+    handlers = AccountGuardHandlers(
+        engine, clock, build_verification(settings, store, challenges, ledger, clock),
+        OutcomeService(store, ledger, clock), worker)
+    admin = AdminHandlers(
+        AdminService(store, ledger, clock, settings.freeze_ttl_hours * 3600.0),
+        lambda: engine.scorer.model, clock, worker)
+    return Application(settings, store, engine, handlers, admin, ledger, challenges, clock)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import sys
-from pathlib import Path
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-KEY_BYTES = 32
+from service.keys import load_or_create_key
+
+__all__ = ["AccountPseudonymizer", "configure_logging", "load_or_create_key"]
 
 
 class AccountPseudonymizer:
@@ -29,23 +29,6 @@ class AccountPseudonymizer:
             digest = hmac.new(self._key, str(account_id).encode(), hashlib.sha256).hexdigest()
             event_dict["account"] = digest[:16]
         return event_dict
-
-
-def load_or_create_key(path: Path) -> bytes:
-    """The log-hash key, created with mode 0600 on first use. A short key (a file truncated by a
-    crash, say) is refused: with a guessable key the pseudonyms could be reversed."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(KEY_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-    key = path.read_bytes()
-    if len(key) < KEY_BYTES:
-        raise ValueError(f"{path}: log-hash key is {len(key)} bytes, expected {KEY_BYTES}; "
-                         "delete it to create a new one")
-    return key
 
 
 def configure_logging(level: str = "info", fmt: str = "json", key: bytes | None = None) -> None:

@@ -24,3 +24,19 @@ class StoreUnavailable(DomainError):
 
 class Unimplemented(DomainError):
     """The method is part of the contract but not served by this build."""
+
+
+class NotFound(DomainError):
+    """The thing asked about does not exist (or the caller may not know that it does)."""
+
+
+class FailedPrecondition(DomainError):
+    """The request is valid but the state of the account does not allow it."""
+
+
+class RateLimited(DomainError):
+    """Too many requests of this kind for the account or the caller; try again later."""
+
+
+class DeliveryFailed(DomainError):
+    """A one-time code could not be handed to the delivery webhook."""

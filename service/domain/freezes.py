@@ -29,6 +29,10 @@ class Freeze:
     created_at: float
     expires_at: float
     state: FreezeState = FreezeState.ACTIVE
+    placed_by: str = "engine"
+    lifted_at: float | None = None
+    lifted_by: str = ""
+    lift_reason: str = ""
 
     def state_at(self, now: float) -> FreezeState:
         """The stored state, except that an active freeze past its expiry reads as EXPIRED:

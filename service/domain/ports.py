@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Protocol
 
 from detectors.profile import AccountProfile
+from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
 from service.domain.decisions import ScoreResult
 from service.domain.freezes import Freeze
+from service.domain.outcomes import OutcomeReport
+from service.domain.verification import Challenge
 
 
 class RiskStore(Protocol):
@@ -33,3 +36,89 @@ class RiskStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class VerificationStore(Protocol):
+    """Challenges, authenticator secrets and the per-account failure record.
+
+    Updates are conditional on the state the domain read (compare-and-set), so two replicas
+    handling the same challenge at once cannot both count, or both accept, one attempt.
+    Every write takes the audit records to append in the same transaction.
+    """
+
+    def add_challenge(self, challenge: Challenge, audit: AuditRecord) -> None: ...
+
+    def load_challenge(self, challenge_id: str) -> Challenge | None: ...
+
+    def challenges(self, account_id: str) -> list[Challenge]:
+        """The account's challenges, oldest first."""
+        ...
+
+    def update_challenge(self, expected: Challenge, updated: Challenge, audit: list[AuditRecord],
+                         failure_at: float | None = None, locked_until: float | None = None,
+                         totp_step: int | None = None) -> bool:
+        """Store ``updated`` if the challenge still is ``expected`` (same state and failures);
+        record a failure, a lock, or the accepted TOTP step (only if later than the stored
+        one). False, and nothing written, if any condition no longer holds."""
+        ...
+
+    def failures_since(self, account_id: str, since: float) -> int: ...
+
+    def locked_until(self, account_id: str) -> float | None: ...
+
+    def set_authenticator(self, account_id: str, sealed_secret: bytes, audit: AuditRecord) -> None:
+        """Enrol (or replace) the account's TOTP secret, sealed; resets the accepted step."""
+        ...
+
+    def authenticator(self, account_id: str) -> tuple[bytes, int] | None:
+        """The sealed secret and the last accepted time step."""
+        ...
+
+
+class FreezeLedger(Protocol):
+    """Freezes placed and lifted outside scoring, outcomes, and the audit trail."""
+
+    def find_freeze(self, freeze_id: str) -> Freeze | None: ...
+
+    def add_freeze(self, freeze: Freeze, audit: AuditRecord) -> None: ...
+
+    def lift_freezes(self, lifted: list[Freeze], audit: list[AuditRecord],
+                     use_challenge: Challenge | None = None) -> bool:
+        """Store each freeze in its lifted state if it is still ACTIVE, and mark
+        ``use_challenge`` USED if it still is VERIFIED; all or nothing. False if any condition
+        no longer holds."""
+        ...
+
+    def record_outcome(self, report: OutcomeReport, audit: list[AuditRecord],
+                       lifted: Freeze | None = None) -> None:
+        """Store (or replace) the outcome of an event, and lift ``lifted`` if still ACTIVE."""
+        ...
+
+    def outcomes(self) -> list[OutcomeReport]: ...
+
+    def frozen_accounts(self, now: float, limit: int,
+                        after: tuple[float, str] | None) -> list[tuple[str, float]]:
+        """Accounts with an active freeze and the time of their latest one, most recent first,
+        strictly after the (time, account) cursor."""
+        ...
+
+    def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
+        ...
+
+    def verify_audit_chain(self) -> ChainCheck: ...
+
+
+class SecretBox(Protocol):
+    """Authenticated encryption under a key kept outside the database."""
+
+    def seal(self, plaintext: bytes, context: str) -> bytes: ...
+
+    def open(self, sealed: bytes, context: str) -> bytes: ...
+
+
+class CodeSender(Protocol):
+    """Hands a one-time code to whatever sends it to the account holder (SMS, e-mail)."""
+
+    def send(self, challenge: Challenge, code: str) -> None:
+        """Raise DeliveryFailed if the code could not be handed over."""
+        ...

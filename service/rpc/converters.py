@@ -16,7 +16,9 @@ from detectors.reasons import Reason
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.decisions import ScoreResult
 from service.domain.errors import InvalidArgument
+from service.domain.audit import AuditEntry
 from service.domain.freezes import Freeze
+from service.domain.verification import Challenge, ChallengeState
 
 
 def timestamp_to_seconds(ts: Timestamp) -> float:
@@ -117,4 +119,24 @@ def freeze_to_proto(freeze: Freeze, now: float) -> pb.Freeze:
         features=[f.name for f in freeze.features],
         reasons=[reason_to_proto(r) for r in freeze.reasons], risk=freeze.risk,
         event_id=freeze.event_id, created_at=seconds_to_timestamp(freeze.created_at),
-        expires_at=seconds_to_timestamp(freeze.expires_at), state=freeze.state_at(now).name)
+        expires_at=seconds_to_timestamp(freeze.expires_at), state=freeze.state_at(now).name,
+        placed_by=freeze.placed_by, lifted_by=freeze.lifted_by, lift_reason=freeze.lift_reason,
+        lifted_at=(seconds_to_timestamp(freeze.lifted_at) if freeze.lifted_at is not None
+                   else None))
+
+
+def challenge_to_proto(challenge: Challenge) -> pb.Challenge:
+    return pb.Challenge(
+        challenge_id=challenge.challenge_id, method=challenge.method.name,
+        created_at=seconds_to_timestamp(challenge.created_at),
+        expires_at=seconds_to_timestamp(challenge.expires_at),
+        attempts_left=challenge.attempts_left,
+        verified=challenge.state is ChallengeState.VERIFIED)
+
+
+def audit_entry_to_proto(entry: AuditEntry) -> pb.AuditEntry:
+    record = entry.record
+    return pb.AuditEntry(
+        sequence=entry.sequence, at=seconds_to_timestamp(record.at), actor=record.actor,
+        action=record.action, account_id=record.account_id, subject_id=record.subject_id,
+        detail=record.detail, hash=entry.hash)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import grpc
 
 from service.domain.errors import (
+    DeliveryFailed,
     DomainError,
     EventIdConflict,
+    FailedPrecondition,
     InvalidArgument,
+    NotFound,
+    RateLimited,
     StoreUnavailable,
     Unimplemented,
 )
@@ -24,4 +28,12 @@ def status_for(error: DomainError) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.UNAVAILABLE, str(error)
     if isinstance(error, Unimplemented):
         return grpc.StatusCode.UNIMPLEMENTED, str(error)
+    if isinstance(error, NotFound):
+        return grpc.StatusCode.NOT_FOUND, str(error)
+    if isinstance(error, RateLimited):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, str(error)
+    if isinstance(error, DeliveryFailed):
+        return grpc.StatusCode.UNAVAILABLE, str(error)
+    if isinstance(error, FailedPrecondition):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(error)
     return grpc.StatusCode.FAILED_PRECONDITION, str(error)

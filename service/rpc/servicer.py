@@ -1,48 +1,68 @@
-"""AccountGuard handlers: convert, run the engine on its worker, convert back. Nothing else."""
+"""AccountGuard handlers: convert, run the domain on the store worker, convert back."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import structlog
 
 from service.api.acctguard.v1 import acctguard_pb2 as pb
+from service.domain.audit import Actor, Role
 from service.domain.clock import Clock
 from service.domain.decisions import ScoreResult
 from service.domain.engine import RiskEngine
 from service.domain.errors import DomainError, InvalidArgument, Unimplemented
 from service.domain.freezes import frozen_features
+from service.domain.outcomes import OutcomeService
+from service.domain.restore import VerificationService
 from service.domain.validation import MAX_ID
-from service.rpc.converters import event_from_request, freeze_to_proto, result_to_response
+from service.rpc.auth import current_caller
+from service.rpc.converters import (
+    challenge_to_proto,
+    event_from_request,
+    freeze_to_proto,
+    result_to_response,
+    seconds_to_timestamp,
+)
 from service.rpc.registry import Context, check_decoded
+from service.rpc.worker import StoreWorker
 
 log = structlog.get_logger("acctguard.score")
 T = TypeVar("T")
 
 
-class AccountGuardHandlers:
-    """The engine runs on a single worker thread: events are applied in arrival order and the
-    event loop stays free for I/O while a commit waits on the disk."""
+def current_actor() -> Actor:
+    """The authenticated caller, as the domain sees it."""
+    caller = current_caller()
+    return Actor(caller.name, Role(caller.role.value))
 
-    def __init__(self, engine: RiskEngine, clock: Clock) -> None:
+
+class AccountGuardHandlers:
+    """Everything runs on the single store worker (:class:`StoreWorker`)."""
+
+    def __init__(self, engine: RiskEngine, clock: Clock,
+                 verification: VerificationService | None = None,
+                 outcomes: OutcomeService | None = None,
+                 worker: StoreWorker | None = None) -> None:
         self.engine = engine
         self.clock = clock
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self.verification = verification
+        self.outcomes = outcomes
+        self.worker = worker or StoreWorker()
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
+        return await self.worker.run(fn, *args)
 
     async def _score_one(self, request: pb.ScoreRequest) -> pb.ScoreResponse:
         started = time.perf_counter()
         event = event_from_request(check_decoded(request))
         structlog.contextvars.bind_contextvars(event_id=event.event_id[:MAX_ID],
                                                account_id=event.account_id, kind=str(event.kind))
-        pending = asyncio.get_running_loop().run_in_executor(self._worker, self.engine.score,
-                                                             event)
+        pending = asyncio.get_running_loop().run_in_executor(self.worker.executor,
+                                                             self.engine.score, event)
         try:
             result = await asyncio.shield(pending)
         except asyncio.CancelledError:
@@ -78,27 +98,90 @@ class AccountGuardHandlers:
         structlog.contextvars.bind_contextvars(account_id=account_id)
         freezes = await self._run(self.engine.account_freezes, account_id)
         now = self.clock.now()
-        return pb.AccountStatus(account_id=account_id,
-                                freezes=[freeze_to_proto(f, now) for f in freezes],
-                                frozen_features=[f.name for f in frozen_features(freezes)])
+        status = pb.AccountStatus(account_id=account_id,
+                                  freezes=[freeze_to_proto(f, now) for f in freezes],
+                                  frozen_features=[f.name for f in frozen_features(freezes)])
+        if self.verification is not None:
+            state = await self._run(self.verification.account_state, account_id)
+            status.open_challenges.extend(challenge_to_proto(c) for c in state.open_challenges)
+            status.authenticator_enrolled = state.authenticator_enrolled
+            if state.locked_until is not None:
+                status.verification_locked_until.CopyFrom(
+                    seconds_to_timestamp(state.locked_until))
+        return status
 
-    async def not_yet(self, request: Any, context: Context) -> Any:
-        raise Unimplemented("verification, unfreeze and outcomes are not available in this "
-                            "release")
+    def _restore(self) -> VerificationService:
+        if self.verification is None:
+            raise Unimplemented("verification is not configured on this server")
+        return self.verification
+
+    async def start_verification(self, request: pb.StartVerificationRequest,
+                                 context: Context) -> pb.StartVerificationResponse:
+        structlog.contextvars.bind_contextvars(account_id=request.account_id[:MAX_ID])
+        started = await self._run(self._restore().start, request.account_id, request.method,
+                                  current_actor())
+        challenge = started.challenge
+        structlog.contextvars.bind_contextvars(challenge_id=challenge.challenge_id,
+                                               delivery=started.delivery.name)
+        return pb.StartVerificationResponse(
+            challenge_id=challenge.challenge_id,
+            expires_at=seconds_to_timestamp(challenge.expires_at),
+            attempts_allowed=challenge.attempts_allowed, delivered_code=started.code,
+            delivery=started.delivery.name)
+
+    async def complete_verification(self, request: pb.CompleteVerificationRequest,
+                                    context: Context) -> pb.CompleteVerificationResponse:
+        structlog.contextvars.bind_contextvars(challenge_id=request.challenge_id[:MAX_ID])
+        attempt = await self._run(self._restore().complete, request.challenge_id, request.code,
+                                  current_actor())
+        structlog.contextvars.bind_contextvars(verified=attempt.verified,
+                                               attempts_left=attempt.attempts_left)
+        return pb.CompleteVerificationResponse(verified=attempt.verified,
+                                               attempts_left=attempt.attempts_left)
+
+    async def unfreeze(self, request: pb.UnfreezeRequest,
+                       context: Context) -> pb.UnfreezeResponse:
+        structlog.contextvars.bind_contextvars(account_id=request.account_id[:MAX_ID],
+                                               challenge_id=request.challenge_id[:MAX_ID])
+        restored = await self._run(self._restore().unfreeze, request.account_id,
+                                   request.challenge_id, current_actor())
+        structlog.contextvars.bind_contextvars(restored=[f.name for f in restored])
+        return pb.UnfreezeResponse(restored_features=[f.name for f in restored])
+
+    async def enroll_authenticator(self, request: pb.EnrollAuthenticatorRequest,
+                                   context: Context) -> pb.EnrollAuthenticatorResponse:
+        structlog.contextvars.bind_contextvars(account_id=request.account_id[:MAX_ID])
+        enrolment = await self._run(self._restore().enroll, request.account_id, request.issuer,
+                                    current_actor())
+        return pb.EnrollAuthenticatorResponse(secret=enrolment.secret_base32,
+                                              otpauth_uri=enrolment.otpauth_uri)
+
+    async def report_outcome(self, request: pb.ReportOutcomeRequest,
+                             context: Context) -> pb.ReportOutcomeResponse:
+        if self.outcomes is None:
+            raise Unimplemented("outcomes are not configured on this server")
+        structlog.contextvars.bind_contextvars(event_id=request.event_id[:MAX_ID],
+                                               outcome=request.outcome)
+        lifted = await self._run(self.outcomes.report, request.event_id, request.outcome,
+                                 current_actor())
+        freeze_id = lifted.freeze_id if lifted is not None else ""
+        structlog.contextvars.bind_contextvars(lifted_freeze_id=freeze_id or None)
+        return pb.ReportOutcomeResponse(lifted_freeze_id=freeze_id)
 
     def behaviors(self) -> dict[str, Callable[..., Any]]:
         return {
             "Score": self.score,
             "ScoreStream": self.score_stream,
             "GetAccountStatus": self.get_account_status,
-            "StartVerification": self.not_yet,
-            "CompleteVerification": self.not_yet,
-            "Unfreeze": self.not_yet,
-            "ReportOutcome": self.not_yet,
+            "StartVerification": self.start_verification,
+            "CompleteVerification": self.complete_verification,
+            "Unfreeze": self.unfreeze,
+            "EnrollAuthenticator": self.enroll_authenticator,
+            "ReportOutcome": self.report_outcome,
         }
 
     def close(self) -> None:
-        self._worker.shutdown(wait=True)
+        self.worker.close()
 
 
 def _decision_fields(result: ScoreResult) -> dict[str, Any]:

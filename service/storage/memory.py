@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 
 from detectors.profile import AccountProfile
+from service.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord, audit_hash
 from service.domain.decisions import ScoreResult
 from service.domain.freezes import Freeze
+from service.storage.records import freeze_audit_record
 
 
 class InMemoryRiskStore:
@@ -14,6 +16,13 @@ class InMemoryRiskStore:
         self.profiles: dict[str, AccountProfile] = {}
         self.results: dict[str, ScoreResult] = {}
         self.freezes_by_account: dict[str, list[Freeze]] = {}
+        self.audit: list[AuditEntry] = []
+
+    def append_audit(self, records: list[AuditRecord]) -> None:
+        for record in records:
+            prev = self.audit[-1].hash if self.audit else GENESIS_HASH
+            self.audit.append(AuditEntry(len(self.audit) + 1, record, prev,
+                                         audit_hash(prev, record.as_dict())))
 
     def load_profile(self, account_id: str) -> AccountProfile | None:
         profile = self.profiles.get(account_id)
@@ -34,6 +43,7 @@ class InMemoryRiskStore:
         self.profiles[profile.account_id] = copy.deepcopy(profile)
         if freeze is not None:
             self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
+            self.append_audit([freeze_audit_record(freeze)])
         return result
 
     def ping(self) -> None:

@@ -8,8 +8,11 @@ from typing import Any
 
 from detectors.events import CreditFeature, EventKind
 from detectors.reasons import Reason, ReasonCode
+from service.domain.audit import AuditRecord
 from service.domain.decisions import Decision, ScoreResult
 from service.domain.freezes import Freeze, FreezeState
+from service.domain.outcomes import Outcome, OutcomeReport
+from service.domain.verification import Challenge, ChallengeState, VerificationMethod
 
 
 def reasons_to_json(reasons: Iterable[Reason]) -> str:
@@ -53,24 +56,62 @@ def result_from_row(row: dict[str, Any]) -> ScoreResult:
 def freeze_row(freeze: Freeze) -> dict[str, Any]:
     return {
         "freeze_id": freeze.freeze_id, "account_id": freeze.account_id,
-        "event_id": freeze.event_id, "features": features_to_json(freeze.features),
+        # Operator freezes have no event: NULL keeps the column's uniqueness for the others.
+        "event_id": freeze.event_id or None, "features": features_to_json(freeze.features),
         "reasons": reasons_to_json(freeze.reasons), "risk": freeze.risk,
         "created_at": freeze.created_at, "expires_at": freeze.expires_at,
-        "state": freeze.state.name,
+        "state": freeze.state.name, "placed_by": freeze.placed_by,
+        "lifted_at": freeze.lifted_at, "lifted_by": freeze.lifted_by,
+        "lift_reason": freeze.lift_reason,
     }
 
 
 def freeze_from_row(row: dict[str, Any]) -> Freeze:
+    lifted_at = row.get("lifted_at")
     return Freeze(
-        freeze_id=row["freeze_id"], account_id=row["account_id"], event_id=row["event_id"],
-        features=features_from_json(row["features"]), reasons=reasons_from_json(row["reasons"]),
-        risk=float(row["risk"]), created_at=float(row["created_at"]),
-        expires_at=float(row["expires_at"]), state=FreezeState[row["state"]])
+        freeze_id=row["freeze_id"], account_id=row["account_id"],
+        event_id=row["event_id"] or "", features=features_from_json(row["features"]),
+        reasons=reasons_from_json(row["reasons"]), risk=float(row["risk"]),
+        created_at=float(row["created_at"]), expires_at=float(row["expires_at"]),
+        state=FreezeState[row["state"]], placed_by=row.get("placed_by") or "engine",
+        lifted_at=float(lifted_at) if lifted_at is not None else None,
+        lifted_by=row.get("lifted_by") or "", lift_reason=row.get("lift_reason") or "")
 
 
-def audit_detail_for_freeze(freeze: Freeze) -> str:
-    return json.dumps({
-        "features": [f.name for f in freeze.features],
-        "reasons": [r.code.name for r in freeze.reasons],
-        "risk": round(freeze.risk, 6), "expires_at": freeze.expires_at,
-    }, sort_keys=True)
+def freeze_audit_record(freeze: Freeze) -> AuditRecord:
+    """The audit entry for a freeze placed by the engine."""
+    return AuditRecord.of(freeze.created_at, freeze.placed_by, "freeze.placed",
+                          freeze.account_id, freeze.freeze_id, event_id=freeze.event_id,
+                          features=[f.name for f in freeze.features],
+                          reasons=[r.code.name for r in freeze.reasons],
+                          risk=round(freeze.risk, 6), expires_at=freeze.expires_at)
+
+
+def challenge_row(challenge: Challenge) -> dict[str, Any]:
+    return {
+        "challenge_id": challenge.challenge_id, "account_id": challenge.account_id,
+        "method": challenge.method.name, "started_by": challenge.started_by,
+        "created_at": challenge.created_at, "expires_at": challenge.expires_at,
+        "attempts_allowed": challenge.attempts_allowed, "code_mac": challenge.code_mac,
+        "failures": challenge.failures, "state": challenge.state.value,
+        "verified_at": challenge.verified_at, "used_at": challenge.used_at,
+    }
+
+
+def challenge_from_row(row: dict[str, Any]) -> Challenge:
+    return Challenge(
+        challenge_id=row["challenge_id"], account_id=row["account_id"],
+        method=VerificationMethod[row["method"]], started_by=row["started_by"],
+        created_at=float(row["created_at"]), expires_at=float(row["expires_at"]),
+        attempts_allowed=int(row["attempts_allowed"]), code_mac=row["code_mac"],
+        failures=int(row["failures"]), state=ChallengeState(row["state"]),
+        verified_at=_optional_float(row["verified_at"]), used_at=_optional_float(row["used_at"]))
+
+
+def outcome_from_row(row: dict[str, Any]) -> OutcomeReport:
+    return OutcomeReport(row["event_id"], row["account_id"], Outcome[row["outcome"]],
+                         float(row["reported_at"]), row["reported_by"])
+
+
+def _optional_float(value: Any) -> float | None:
+    return float(value) if value is not None else None

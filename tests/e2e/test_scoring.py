@@ -68,10 +68,10 @@ def test_score_stream_answers_in_order(stub):
     assert [r.event_id for r in replies] == [e.event_id for e in events]
 
 
-def test_unimplemented_restore_methods(stub):
+def test_unfreeze_without_a_verified_challenge_is_refused(stub):
     with pytest.raises(grpc.RpcError) as raised:
         stub.Unfreeze(pb.UnfreezeRequest(account_id="a", challenge_id="c"), timeout=5)
-    assert raised.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    assert raised.value.code() is grpc.StatusCode.FAILED_PRECONDITION
 
 
 def test_health_and_reflection(channel):
@@ -82,4 +82,5 @@ def test_health_and_reflection(channel):
     request = reflection_pb2.ServerReflectionRequest(list_services="")
     [answer] = list(stub.ServerReflectionInfo(iter([request]), timeout=5))
     names = {s.name for s in answer.list_services_response.service}
-    assert {"acctguard.v1.AccountGuard", "grpc.health.v1.Health"} <= names
+    assert {"acctguard.v1.AccountGuard", "acctguard.v1.AccountGuardAdmin",
+            "grpc.health.v1.Health"} <= names

@@ -67,12 +67,12 @@ def test_sqlite_survives_reopen_and_audits_freezes(tmp_path):
                        AccountProfile.new("a1"), _freeze())
     store.close()
     again = SqliteRiskStore(path)
-    assert again.schema_version == 1
+    assert again.schema_version == 2
     assert again.freezes("a1") == [_freeze()]
     [entry] = again.audit_entries("a1")
-    assert entry["action"] == "freeze.placed"
-    assert entry["subject_id"] == "frz-e1"
-    assert again.verify_audit_chain()
-    again._db.execute("UPDATE audit_log SET detail = '{}'")
-    assert not again.verify_audit_chain()
+    assert entry.action == "freeze.placed"
+    assert entry.subject_id == "frz-e1"
+    assert again.verify_audit_chain().intact
+    again.database._db.execute("UPDATE audit_log SET detail = '{}'")
+    assert not again.verify_audit_chain().intact
     again.close()

@@ -1,0 +1,300 @@
+"""The way back for a frozen customer: verification challenges, then Unfreeze.
+
+Nothing here says whether a challenge exists to someone who may not use it: an unknown,
+expired, already used or foreign challenge gets one and the same error.
+"""
+
+from __future__ import annotations
+
+import base64
+import urllib.parse
+from dataclasses import dataclass, replace
+
+from detectors.events import CreditFeature
+from service.domain.audit import Actor, AuditRecord
+from service.domain.clock import Clock
+from service.domain.errors import FailedPrecondition, InvalidArgument, NotFound, RateLimited
+from service.domain.freezes import FreezeState, frozen_features
+from service.domain.ports import (
+    CodeSender,
+    FreezeLedger,
+    RiskStore,
+    SecretBox,
+    VerificationStore,
+)
+from service.domain.validation import MAX_ID, MAX_TEXT
+from service.domain.verification import (
+    Challenge,
+    ChallengeState,
+    CodeDelivery,
+    CodeHasher,
+    VerificationMethod,
+    VerificationRules,
+    looks_like_code,
+    new_challenge_id,
+    new_one_time_code,
+    new_totp_secret,
+    totp_matching_step,
+)
+
+UNUSABLE_CHALLENGE = "the challenge is unknown, expired or already used"
+NO_VERIFIED_CHALLENGE = "no verified, unused challenge of this account with this id: verify first"
+MAX_CAS_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class StartedChallenge:
+    challenge: Challenge
+    delivery: CodeDelivery
+    code: str = ""  # only when the caller is to deliver it
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    verified: bool
+    attempts_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    secret_base32: str
+    otpauth_uri: str
+
+
+def require_id(field: str, value: str) -> str:
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if len(value) > MAX_ID:
+        raise InvalidArgument(field, f"is longer than {MAX_ID} characters")
+    return value
+
+
+def _iso(at: float) -> str:
+    import datetime as dt
+    return dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="seconds")
+
+
+class VerificationService:
+    def __init__(self, risk: RiskStore, challenges: VerificationStore, ledger: FreezeLedger,
+                 clock: Clock, rules: VerificationRules, hasher: CodeHasher, box: SecretBox,
+                 sender: CodeSender | None) -> None:
+        self.risk = risk
+        self.store = challenges
+        self.ledger = ledger
+        self.clock = clock
+        self.rules = rules
+        self.hasher = hasher
+        self.box = box
+        self.sender = sender
+
+    # -- starting -------------------------------------------------------------------------------
+
+    def start(self, account_id: str, method: int, actor: Actor) -> StartedChallenge:
+        require_id("account_id", account_id)
+        if method not in tuple(VerificationMethod):
+            raise InvalidArgument("method", "must be ONE_TIME_CODE or TOTP")
+        chosen = VerificationMethod(method)
+        now = self.clock.now()
+        if not any(f.is_active(now) for f in self.risk.freezes(account_id)):
+            raise FailedPrecondition("the account has no active freeze to restore")
+        self._check_not_locked(account_id, now)
+        since = now - self.rules.start_window_seconds
+        if sum(c.created_at > since for c in self.store.challenges(account_id)) \
+                >= self.rules.starts_per_account:
+            raise RateLimited(f"at most {self.rules.starts_per_account} verifications may be "
+                              "started for an account per hour")
+        if chosen is VerificationMethod.TOTP:
+            return self._start_totp(account_id, actor, now)
+        return self._start_one_time_code(account_id, actor, now)
+
+    def _check_not_locked(self, account_id: str, now: float) -> None:
+        until = self.store.locked_until(account_id)
+        if until is not None and until > now:
+            raise RateLimited(f"verification is locked for this account until {_iso(until)} "
+                              "after too many wrong codes")
+
+    def _new_challenge(self, account_id: str, method: VerificationMethod, actor: Actor,
+                       now: float, code: str = "") -> Challenge:
+        challenge_id = new_challenge_id()
+        return Challenge(
+            challenge_id=challenge_id, account_id=account_id, method=method,
+            started_by=actor.name, created_at=now, expires_at=now + self.rules.code_ttl_seconds,
+            attempts_allowed=self.rules.attempts_per_challenge,
+            code_mac=self.hasher.mac(challenge_id, code) if code else "")
+
+    def _started_record(self, challenge: Challenge, delivery: CodeDelivery) -> AuditRecord:
+        return AuditRecord.of(challenge.created_at, challenge.started_by, "verification.started",
+                              challenge.account_id, challenge.challenge_id,
+                              method=challenge.method.name, delivery=delivery.name,
+                              expires_at=challenge.expires_at)
+
+    def _start_totp(self, account_id: str, actor: Actor, now: float) -> StartedChallenge:
+        if self.store.authenticator(account_id) is None:
+            raise FailedPrecondition("no authenticator app is enrolled for this account")
+        challenge = self._new_challenge(account_id, VerificationMethod.TOTP, actor, now)
+        delivery = CodeDelivery.AUTHENTICATOR_APP
+        self.store.add_challenge(challenge, self._started_record(challenge, delivery))
+        return StartedChallenge(challenge, delivery)
+
+    def _start_one_time_code(self, account_id: str, actor: Actor,
+                             now: float) -> StartedChallenge:
+        if self.sender is None and not actor.delivers_codes:
+            raise FailedPrecondition("no code delivery webhook is configured, and only a "
+                                     "verifier may receive codes to deliver")
+        code = new_one_time_code()
+        challenge = self._new_challenge(account_id, VerificationMethod.ONE_TIME_CODE, actor,
+                                        now, code)
+        delivery = CodeDelivery.WEBHOOK if self.sender is not None else CodeDelivery.CALLER
+        self.store.add_challenge(challenge, self._started_record(challenge, delivery))
+        if self.sender is not None:
+            # Stored first, so a failed delivery still counts against the hourly limit.
+            self.sender.send(challenge, code)
+            return StartedChallenge(challenge, delivery)
+        return StartedChallenge(challenge, delivery, code)
+
+    # -- completing -----------------------------------------------------------------------------
+
+    def complete(self, challenge_id: str, code: str, actor: Actor) -> Attempt:
+        require_id("challenge_id", challenge_id)
+        if not looks_like_code(code):
+            raise InvalidArgument("code", "must be 6 digits")
+        for _ in range(MAX_CAS_RETRIES):
+            attempt = self._try_complete(challenge_id, code, actor)
+            if attempt is not None:
+                return attempt
+        raise FailedPrecondition("the challenge changed while the code was checked; try again")
+
+    def _usable_by(self, challenge: Challenge | None, actor: Actor) -> Challenge:
+        if challenge is None or (challenge.started_by != actor.name and not actor.is_admin):
+            raise NotFound(UNUSABLE_CHALLENGE)
+        return challenge
+
+    def _try_complete(self, challenge_id: str, code: str, actor: Actor) -> Attempt | None:
+        now = self.clock.now()
+        challenge = self._usable_by(self.store.load_challenge(challenge_id), actor)
+        if challenge.state is ChallengeState.DEAD and now < challenge.expires_at:
+            return Attempt(False, 0)  # used up by wrong codes: even the right one is refused
+        if not challenge.completable(now):
+            raise NotFound(UNUSABLE_CHALLENGE)
+        self._check_not_locked(challenge.account_id, now)
+        totp_step: int | None = None
+        if challenge.method is VerificationMethod.TOTP:
+            totp_step = self._totp_step(challenge.account_id, code, now)
+            right = totp_step is not None
+        else:
+            right = self.hasher.matches(challenge, code)
+        if right:
+            return self._succeed(challenge, actor, now, totp_step)
+        return self._fail(challenge, actor, now)
+
+    def _totp_step(self, account_id: str, code: str, now: float) -> int | None:
+        enrolled = self.store.authenticator(account_id)
+        if enrolled is None:
+            return None
+        sealed, last_step = enrolled
+        secret = self.box.open(sealed, f"totp:{account_id}")
+        return totp_matching_step(secret, code, now, self.rules, last_step)
+
+    def _succeed(self, challenge: Challenge, actor: Actor, now: float,
+                 totp_step: int | None) -> Attempt | None:
+        updated = challenge.after_success(now)
+        record = AuditRecord.of(now, actor.name, "verification.succeeded", challenge.account_id,
+                                challenge.challenge_id, method=challenge.method.name)
+        if not self.store.update_challenge(challenge, updated, [record], totp_step=totp_step):
+            return None
+        return Attempt(True, updated.attempts_left)
+
+    def _fail(self, challenge: Challenge, actor: Actor, now: float) -> Attempt | None:
+        updated = challenge.after_failure()
+        since = now - self.rules.failure_window_seconds
+        failures = self.store.failures_since(challenge.account_id, since) + 1
+        records = [AuditRecord.of(now, actor.name, "verification.failed", challenge.account_id,
+                                  challenge.challenge_id, attempts_left=updated.attempts_left)]
+        locked_until = None
+        if failures >= self.rules.failures_per_account:
+            locked_until = now + self.rules.lockout_seconds
+            records.append(AuditRecord.of(now, actor.name, "verification.locked",
+                                          challenge.account_id, challenge.challenge_id,
+                                          failures_in_window=failures, until=locked_until))
+        if not self.store.update_challenge(challenge, updated, records, failure_at=now,
+                                           locked_until=locked_until):
+            return None
+        return Attempt(False, updated.attempts_left)
+
+    # -- authenticator apps -----------------------------------------------------------------------
+
+    def enroll(self, account_id: str, issuer: str, actor: Actor) -> Enrolment:
+        """A new TOTP secret for the account. Refused while the account is frozen: whoever
+        holds a stolen session must not be able to enrol their own authenticator and use it
+        to unfreeze."""
+        require_id("account_id", account_id)
+        if len(issuer) > MAX_TEXT:
+            raise InvalidArgument("issuer", f"is longer than {MAX_TEXT} characters")
+        now = self.clock.now()
+        if any(f.is_active(now) for f in self.risk.freezes(account_id)):
+            raise FailedPrecondition("an authenticator cannot be enrolled while the account is "
+                                     "frozen; verify with a one-time code instead")
+        secret = new_totp_secret()
+        sealed = self.box.seal(secret, f"totp:{account_id}")
+        self.store.set_authenticator(account_id, sealed, AuditRecord.of(
+            now, actor.name, "authenticator.enrolled", account_id, account_id))
+        encoded = base64.b32encode(secret).decode().rstrip("=")
+        label = urllib.parse.quote(f"{issuer or 'acctguard'}:{account_id}")
+        query = urllib.parse.urlencode({"secret": encoded, "issuer": issuer or "acctguard",
+                                        "digits": 6, "period": self.rules.totp_step_seconds})
+        return Enrolment(encoded, f"otpauth://totp/{label}?{query}")
+
+    def account_state(self, account_id: str) -> VerificationState:
+        now = self.clock.now()
+        open_now = tuple(c for c in self.store.challenges(account_id)
+                         if c.completable(now) or (
+                             c.state is ChallengeState.VERIFIED and c.verified_at is not None
+                             and now <= c.verified_at + self.rules.unfreeze_window_seconds))
+        until = self.store.locked_until(account_id)
+        return VerificationState(open_now, until if until is not None and until > now else None,
+                                 self.store.authenticator(account_id) is not None)
+
+    # -- unfreezing -----------------------------------------------------------------------------
+
+    def unfreeze(self, account_id: str, challenge_id: str,
+                 actor: Actor) -> tuple[CreditFeature, ...]:
+        """Lift the account's freezes placed before the challenge was verified; the challenge
+        is used up in the same transaction. Returns the features no longer frozen."""
+        require_id("account_id", account_id)
+        require_id("challenge_id", challenge_id)
+        now = self.clock.now()
+        challenge = self.store.load_challenge(challenge_id)
+        if challenge is None or not self._may_unfreeze(challenge, account_id, actor, now):
+            raise FailedPrecondition(NO_VERIFIED_CHALLENGE)
+        verified_at = challenge.verified_at or now
+        active = [f for f in self.risk.freezes(account_id) if f.is_active(now)]
+        covered = [f for f in active if f.created_at <= verified_at]
+        how = f"identity verified by {challenge.method.name} challenge {challenge_id}"
+        lifted = [replace(f, state=FreezeState.LIFTED_VERIFIED, lifted_at=now,
+                          lifted_by=actor.name, lift_reason=how) for f in covered]
+        records = [AuditRecord.of(now, actor.name, "freeze.lifted", account_id, f.freeze_id,
+                                  how="verified", challenge_id=challenge_id,
+                                  features=[x.name for x in f.features]) for f in covered]
+        records.append(AuditRecord.of(now, actor.name, "verification.used", account_id,
+                                      challenge_id, freezes=[f.freeze_id for f in covered]))
+        if not self.ledger.lift_freezes(lifted, records, use_challenge=challenge):
+            raise FailedPrecondition(NO_VERIFIED_CHALLENGE)
+        remaining = [f for f in active if f not in covered]
+        return tuple(sorted(set(frozen_features(active)) - set(frozen_features(remaining))))
+
+    def _may_unfreeze(self, challenge: Challenge, account_id: str, actor: Actor,
+                      now: float) -> bool:
+        return (challenge.account_id == account_id
+                and (challenge.started_by == actor.name or actor.is_admin)
+                and challenge.state is ChallengeState.VERIFIED
+                and challenge.verified_at is not None
+                and now <= challenge.verified_at + self.rules.unfreeze_window_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationState:
+    """What a support agent needs to see: challenges still open, a lock, an authenticator."""
+
+    open_challenges: tuple[Challenge, ...]
+    locked_until: float | None
+    authenticator_enrolled: bool

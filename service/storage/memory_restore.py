@@ -1,0 +1,140 @@
+"""In-memory VerificationStore and FreezeLedger for unit tests: the SQL stores' contract,
+nothing durable. They share the freezes and audit trail of an InMemoryRiskStore."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from service.domain.audit import AuditEntry, AuditRecord, ChainCheck, verify_chain
+from service.domain.freezes import Freeze, FreezeState
+from service.domain.outcomes import OutcomeReport
+from service.domain.verification import Challenge, ChallengeState
+from service.storage.memory import InMemoryRiskStore
+
+
+class InMemoryVerificationStore:
+    def __init__(self, risk: InMemoryRiskStore) -> None:
+        self.risk = risk
+        self.by_id: dict[str, Challenge] = {}
+        self.failures: dict[str, list[float]] = {}
+        self.locks: dict[str, float] = {}
+        self.authenticators: dict[str, tuple[bytes, int]] = {}
+
+    def add_challenge(self, challenge: Challenge, audit: AuditRecord) -> None:
+        self.by_id[challenge.challenge_id] = challenge
+        self.risk.append_audit([audit])
+
+    def load_challenge(self, challenge_id: str) -> Challenge | None:
+        return self.by_id.get(challenge_id)
+
+    def challenges(self, account_id: str) -> list[Challenge]:
+        return sorted((c for c in self.by_id.values() if c.account_id == account_id),
+                      key=lambda c: (c.created_at, c.challenge_id))
+
+    def update_challenge(self, expected: Challenge, updated: Challenge, audit: list[AuditRecord],
+                         failure_at: float | None = None, locked_until: float | None = None,
+                         totp_step: int | None = None) -> bool:
+        stored = self.by_id.get(expected.challenge_id)
+        if stored is None or (stored.state, stored.failures) != (expected.state,
+                                                                 expected.failures):
+            return False
+        if totp_step is not None:
+            enrolled = self.authenticators.get(updated.account_id)
+            if enrolled is None or enrolled[1] >= totp_step:
+                return False
+            self.authenticators[updated.account_id] = (enrolled[0], totp_step)
+        self.by_id[updated.challenge_id] = updated
+        if failure_at is not None:
+            self.failures.setdefault(updated.account_id, []).append(failure_at)
+        if locked_until is not None:
+            self.locks[updated.account_id] = max(locked_until,
+                                                 self.locks.get(updated.account_id, 0.0))
+        self.risk.append_audit(audit)
+        return True
+
+    def failures_since(self, account_id: str, since: float) -> int:
+        return sum(at > since for at in self.failures.get(account_id, []))
+
+    def locked_until(self, account_id: str) -> float | None:
+        return self.locks.get(account_id)
+
+    def set_authenticator(self, account_id: str, sealed_secret: bytes, audit: AuditRecord) -> None:
+        self.authenticators[account_id] = (sealed_secret, -1)
+        self.risk.append_audit([audit])
+
+    def authenticator(self, account_id: str) -> tuple[bytes, int] | None:
+        return self.authenticators.get(account_id)
+
+
+class InMemoryFreezeLedger:
+    def __init__(self, risk: InMemoryRiskStore, challenges: InMemoryVerificationStore) -> None:
+        self.risk = risk
+        self.challenges = challenges
+        self.reports: dict[str, OutcomeReport] = {}
+
+    def _all(self) -> list[Freeze]:
+        return [f for freezes in self.risk.freezes_by_account.values() for f in freezes]
+
+    def find_freeze(self, freeze_id: str) -> Freeze | None:
+        return next((f for f in self._all() if f.freeze_id == freeze_id), None)
+
+    def add_freeze(self, freeze: Freeze, audit: AuditRecord) -> None:
+        self.risk.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
+        self.risk.append_audit([audit])
+
+    def _stored_active(self, freeze_id: str) -> bool:
+        stored = self.find_freeze(freeze_id)
+        return stored is not None and stored.state is FreezeState.ACTIVE
+
+    def _replace(self, freeze: Freeze) -> bool:
+        freezes = self.risk.freezes_by_account.get(freeze.account_id, [])
+        for index, stored in enumerate(freezes):
+            if stored.freeze_id == freeze.freeze_id and stored.state is FreezeState.ACTIVE:
+                freezes[index] = freeze
+                return True
+        return False
+
+    def lift_freezes(self, lifted: list[Freeze], audit: list[AuditRecord],
+                     use_challenge: Challenge | None = None) -> bool:
+        if use_challenge is not None:
+            stored = self.challenges.by_id.get(use_challenge.challenge_id)
+            if stored is None or stored.state is not ChallengeState.VERIFIED:
+                return False
+        if not all(self._stored_active(f.freeze_id) for f in lifted):
+            return False
+        if use_challenge is not None:
+            self.challenges.by_id[use_challenge.challenge_id] = replace(
+                use_challenge, state=ChallengeState.USED, used_at=audit[-1].at)
+        for freeze in lifted:
+            self._replace(freeze)
+        self.risk.append_audit(audit)
+        return True
+
+    def record_outcome(self, report: OutcomeReport, audit: list[AuditRecord],
+                       lifted: Freeze | None = None) -> None:
+        self.reports[report.event_id] = report
+        if lifted is not None:
+            self._replace(lifted)
+        self.risk.append_audit(audit)
+
+    def outcomes(self) -> list[OutcomeReport]:
+        return sorted(self.reports.values(), key=lambda r: (r.reported_at, r.event_id))
+
+    def frozen_accounts(self, now: float, limit: int,
+                        after: tuple[float, str] | None) -> list[tuple[str, float]]:
+        latest: dict[str, float] = {}
+        for freeze in self._all():
+            if freeze.state is FreezeState.ACTIVE and freeze.expires_at > now:
+                latest[freeze.account_id] = max(latest.get(freeze.account_id, 0.0),
+                                                freeze.created_at)
+        ranked = sorted(latest.items(), key=lambda item: (-item[1], item[0]))
+        if after is not None:
+            ranked = [(a, t) for a, t in ranked if (-t, a) > (-after[0], after[1])]
+        return ranked[:limit]
+
+    def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
+        return [e for e in self.risk.audit
+                if e.record.account_id == account_id and e.sequence > after_sequence][:limit]
+
+    def verify_audit_chain(self) -> ChainCheck:
+        return verify_chain(self.risk.audit)

@@ -1,0 +1,202 @@
+"""SQLite stores for the restore path: challenges and authenticators (VerificationStore) and
+freezes lifted or placed outside scoring, outcomes and the audit trail (FreezeLedger).
+
+Every update is conditional on the state the domain read, inside one transaction with its
+audit entries, so a lost race writes nothing and reports False.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
+from service.domain.freezes import Freeze, FreezeState
+from service.domain.outcomes import OutcomeReport
+from service.domain.verification import Challenge, ChallengeState
+from service.storage.records import (
+    challenge_from_row,
+    challenge_row,
+    freeze_from_row,
+    freeze_row,
+    outcome_from_row,
+)
+from service.storage.sqlite import INSERT_FREEZE
+from service.storage.sqlite_db import SqliteDatabase, store_errors
+
+INSERT_CHALLENGE = (
+    "INSERT INTO challenges (challenge_id, account_id, method, started_by, created_at, "
+    "expires_at, attempts_allowed, code_mac, failures, state, verified_at, used_at) VALUES "
+    "(:challenge_id, :account_id, :method, :started_by, :created_at, :expires_at, "
+    ":attempts_allowed, :code_mac, :failures, :state, :verified_at, :used_at)"
+)
+UPDATE_CHALLENGE = (
+    "UPDATE challenges SET failures = :failures, state = :state, verified_at = :verified_at, "
+    "used_at = :used_at WHERE challenge_id = :challenge_id AND failures = :expected_failures "
+    "AND state = :expected_state"
+)
+
+
+class _Abort(Exception):
+    """Rolls back a transaction whose condition no longer holds."""
+
+
+class SqliteVerificationStore:
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+
+    @store_errors
+    def add_challenge(self, challenge: Challenge, audit: AuditRecord) -> None:
+        with self.database.transaction() as db:
+            db.execute(INSERT_CHALLENGE, challenge_row(challenge))
+            SqliteDatabase.append_audit(db, [audit])
+
+    @store_errors
+    def load_challenge(self, challenge_id: str) -> Challenge | None:
+        row = self.database.query_one("SELECT * FROM challenges WHERE challenge_id = ?",
+                                      (challenge_id,))
+        return challenge_from_row(dict(row)) if row else None
+
+    @store_errors
+    def challenges(self, account_id: str) -> list[Challenge]:
+        rows = self.database.query("SELECT * FROM challenges WHERE account_id = ? "
+                                   "ORDER BY created_at, challenge_id", (account_id,))
+        return [challenge_from_row(dict(row)) for row in rows]
+
+    @store_errors
+    def update_challenge(self, expected: Challenge, updated: Challenge, audit: list[AuditRecord],
+                         failure_at: float | None = None, locked_until: float | None = None,
+                         totp_step: int | None = None) -> bool:
+        params = challenge_row(updated) | {"expected_failures": expected.failures,
+                                           "expected_state": expected.state.value}
+        try:
+            with self.database.transaction() as db:
+                if not db.execute(UPDATE_CHALLENGE, params).rowcount:
+                    raise _Abort
+                if totp_step is not None and not db.execute(
+                        "UPDATE authenticators SET last_step = ? WHERE account_id = ? "
+                        "AND last_step < ?", (totp_step, updated.account_id, totp_step)).rowcount:
+                    raise _Abort  # this time step was accepted meanwhile
+                if failure_at is not None:
+                    db.execute("INSERT INTO verification_failures (account_id, at) VALUES (?, ?)",
+                               (updated.account_id, failure_at))
+                if locked_until is not None:
+                    db.execute(
+                        "INSERT INTO verification_locks (account_id, locked_until) VALUES (?, ?) "
+                        "ON CONFLICT (account_id) DO UPDATE SET locked_until = "
+                        "MAX(locked_until, excluded.locked_until)",
+                        (updated.account_id, locked_until))
+                SqliteDatabase.append_audit(db, audit)
+        except _Abort:
+            return False
+        return True
+
+    @store_errors
+    def failures_since(self, account_id: str, since: float) -> int:
+        row = self.database.query_one("SELECT COUNT(*) FROM verification_failures "
+                                      "WHERE account_id = ? AND at > ?", (account_id, since))
+        return int(row[0]) if row else 0
+
+    @store_errors
+    def locked_until(self, account_id: str) -> float | None:
+        row = self.database.query_one(
+            "SELECT locked_until FROM verification_locks WHERE account_id = ?", (account_id,))
+        return float(row["locked_until"]) if row else None
+
+    @store_errors
+    def set_authenticator(self, account_id: str, sealed_secret: bytes, audit: AuditRecord) -> None:
+        with self.database.transaction() as db:
+            db.execute(
+                "INSERT INTO authenticators (account_id, sealed_secret, last_step, enrolled_at) "
+                "VALUES (?, ?, -1, ?) ON CONFLICT (account_id) DO UPDATE SET "
+                "sealed_secret = excluded.sealed_secret, last_step = -1, "
+                "enrolled_at = excluded.enrolled_at", (account_id, sealed_secret, audit.at))
+            SqliteDatabase.append_audit(db, [audit])
+
+    @store_errors
+    def authenticator(self, account_id: str) -> tuple[bytes, int] | None:
+        row = self.database.query_one(
+            "SELECT sealed_secret, last_step FROM authenticators WHERE account_id = ?",
+            (account_id,))
+        return (bytes(row["sealed_secret"]), int(row["last_step"])) if row else None
+
+
+class SqliteFreezeLedger:
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+
+    @store_errors
+    def find_freeze(self, freeze_id: str) -> Freeze | None:
+        row = self.database.query_one("SELECT * FROM freezes WHERE freeze_id = ?", (freeze_id,))
+        return freeze_from_row(dict(row)) if row else None
+
+    @store_errors
+    def add_freeze(self, freeze: Freeze, audit: AuditRecord) -> None:
+        with self.database.transaction() as db:
+            db.execute(INSERT_FREEZE, freeze_row(freeze))
+            SqliteDatabase.append_audit(db, [audit])
+
+    @store_errors
+    def lift_freezes(self, lifted: list[Freeze], audit: list[AuditRecord],
+                     use_challenge: Challenge | None = None) -> bool:
+        try:
+            with self.database.transaction() as db:
+                if use_challenge is not None and not db.execute(
+                        "UPDATE challenges SET state = ?, used_at = ? WHERE challenge_id = ? "
+                        "AND state = ?", (ChallengeState.USED.value, audit[-1].at,
+                                          use_challenge.challenge_id,
+                                          ChallengeState.VERIFIED.value)).rowcount:
+                    raise _Abort
+                for freeze in lifted:
+                    if not self._lift(db, freeze):
+                        raise _Abort
+                SqliteDatabase.append_audit(db, audit)
+        except _Abort:
+            return False
+        return True
+
+    @staticmethod
+    def _lift(db: sqlite3.Connection, freeze: Freeze) -> bool:
+        return bool(db.execute(
+            "UPDATE freezes SET state = ?, lifted_at = ?, lifted_by = ?, lift_reason = ? "
+            "WHERE freeze_id = ? AND state = ?",
+            (freeze.state.name, freeze.lifted_at, freeze.lifted_by, freeze.lift_reason,
+             freeze.freeze_id, FreezeState.ACTIVE.name)).rowcount)
+
+    @store_errors
+    def record_outcome(self, report: OutcomeReport, audit: list[AuditRecord],
+                       lifted: Freeze | None = None) -> None:
+        with self.database.transaction() as db:
+            db.execute(
+                "INSERT INTO outcomes (event_id, account_id, outcome, reported_at, reported_by) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO UPDATE SET "
+                "outcome = excluded.outcome, reported_at = excluded.reported_at, "
+                "reported_by = excluded.reported_by",
+                (report.event_id, report.account_id, report.outcome.name, report.reported_at,
+                 report.reported_by))
+            if lifted is not None:
+                self._lift(db, lifted)  # already lifted meanwhile: the outcome still counts
+            SqliteDatabase.append_audit(db, audit)
+
+    @store_errors
+    def outcomes(self) -> list[OutcomeReport]:
+        rows = self.database.query("SELECT * FROM outcomes ORDER BY reported_at, event_id")
+        return [outcome_from_row(dict(row)) for row in rows]
+
+    @store_errors
+    def frozen_accounts(self, now: float, limit: int,
+                        after: tuple[float, str] | None) -> list[tuple[str, float]]:
+        last, account = after if after is not None else (float("inf"), "")
+        rows = self.database.query(
+            "SELECT account_id, MAX(created_at) AS last FROM freezes WHERE state = ? AND "
+            "expires_at > ? GROUP BY account_id HAVING last < ? OR (last = ? AND account_id > ?) "
+            "ORDER BY last DESC, account_id LIMIT ?",
+            (FreezeState.ACTIVE.name, now, last, last, account, limit))
+        return [(row["account_id"], float(row["last"])) for row in rows]
+
+    @store_errors
+    def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
+        return self.database.audit_trail(account_id, after_sequence, limit)
+
+    @store_errors
+    def verify_audit_chain(self) -> ChainCheck:
+        return self.database.verify_audit_chain()

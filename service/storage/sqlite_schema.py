@@ -1,0 +1,116 @@
+"""The SQLite schema, as numbered migrations (``PRAGMA user_version`` counts those applied).
+
+Never edit a migration that has shipped; add the next one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE profiles (
+        account_id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE scored_events (
+        event_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        risk REAL NOT NULL,
+        decision TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        frozen_features TEXT NOT NULL,
+        freeze_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        scored_at REAL NOT NULL
+    );
+    CREATE INDEX scored_events_by_account ON scored_events (account_id, scored_at);
+    CREATE TABLE freezes (
+        freeze_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        event_id TEXT NOT NULL UNIQUE,
+        features TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        risk REAL NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        state TEXT NOT NULL,
+        lifted_at REAL,
+        lifted_by TEXT
+    );
+    CREATE INDEX freezes_by_account ON freezes (account_id, created_at);
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE freezes_v2 (
+        freeze_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        event_id TEXT UNIQUE,
+        features TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        risk REAL NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        state TEXT NOT NULL,
+        placed_by TEXT NOT NULL DEFAULT 'engine',
+        lifted_at REAL,
+        lifted_by TEXT NOT NULL DEFAULT '',
+        lift_reason TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO freezes_v2 (freeze_id, account_id, event_id, features, reasons, risk,
+        created_at, expires_at, state, lifted_at, lifted_by)
+        SELECT freeze_id, account_id, event_id, features, reasons, risk, created_at,
+               expires_at, state, lifted_at, COALESCE(lifted_by, '') FROM freezes;
+    DROP TABLE freezes;
+    ALTER TABLE freezes_v2 RENAME TO freezes;
+    CREATE INDEX freezes_by_account ON freezes (account_id, created_at);
+    CREATE INDEX freezes_active ON freezes (state, expires_at);
+    CREATE TABLE challenges (
+        challenge_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        started_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        attempts_allowed INTEGER NOT NULL,
+        code_mac TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        verified_at REAL,
+        used_at REAL
+    );
+    CREATE INDEX challenges_by_account ON challenges (account_id, created_at);
+    CREATE TABLE verification_failures (
+        account_id TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX verification_failures_by_account ON verification_failures (account_id, at);
+    CREATE TABLE verification_locks (
+        account_id TEXT PRIMARY KEY,
+        locked_until REAL NOT NULL
+    );
+    CREATE TABLE authenticators (
+        account_id TEXT PRIMARY KEY,
+        sealed_secret BLOB NOT NULL,
+        last_step INTEGER NOT NULL,
+        enrolled_at REAL NOT NULL
+    );
+    CREATE TABLE outcomes (
+        event_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reported_at REAL NOT NULL,
+        reported_by TEXT NOT NULL
+    );
+    """,
+)
