@@ -12,7 +12,7 @@ from service.domain.clock import Clock
 from service.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from service.domain.freezes import Freeze, FreezeState
 from service.domain.ports import FreezeLedger, RiskStore
-from service.domain.restore import require_id
+from service.domain.validation import check_id
 
 MAX_REASON = 512
 MAX_PAGE = 1000
@@ -52,7 +52,7 @@ class AdminService:
 
     def freeze_account(self, account_id: str, features: list[int], reason: str,
                        ttl_seconds: int, actor: Actor) -> Freeze:
-        require_id("account_id", account_id)
+        check_id("account_id", account_id)
         text = _require_reason(reason)
         if any(f not in tuple(CreditFeature) for f in features):
             raise InvalidArgument("features", "contains an unknown credit feature")
@@ -71,7 +71,7 @@ class AdminService:
         return freeze
 
     def lift_freeze(self, freeze_id: str, reason: str, actor: Actor) -> Freeze:
-        require_id("freeze_id", freeze_id)
+        check_id("freeze_id", freeze_id)
         text = _require_reason(reason)
         freeze = self.ledger.find_freeze(freeze_id)
         if freeze is None:
@@ -97,7 +97,7 @@ class AdminService:
         return listed
 
     def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
-        require_id("account_id", account_id)
+        check_id("account_id", account_id)
         return self.ledger.audit_trail(account_id, after_sequence, limit)
 
     def verify_audit_chain(self) -> ChainCheck:

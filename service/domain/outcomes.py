@@ -10,7 +10,7 @@ from service.domain.audit import Actor, AuditRecord
 from service.domain.clock import Clock
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.freezes import Freeze, FreezeState
-from service.domain.validation import MAX_ID
+from service.domain.validation import check_id
 
 if TYPE_CHECKING:  # the ports import OutcomeReport from here
     from service.domain.ports import FreezeLedger, RiskStore
@@ -43,8 +43,7 @@ class OutcomeService:
     def report(self, event_id: str, outcome: int, actor: Actor) -> Freeze | None:
         """Store the outcome; returns the freeze lifted because of it, if any. Only an admin's
         CONFIRMED_LEGITIMATE lifts: the account holder's word goes through verification."""
-        if not event_id or len(event_id) > MAX_ID:
-            raise InvalidArgument("event_id", f"is required, at most {MAX_ID} characters")
+        check_id("event_id", event_id)
         if outcome not in tuple(Outcome):
             raise InvalidArgument("outcome", "must be CONFIRMED_FRAUD or CONFIRMED_LEGITIMATE")
         known = self.risk.find_result(event_id)

@@ -22,7 +22,7 @@ from service.domain.ports import (
     SecretBox,
     VerificationStore,
 )
-from service.domain.validation import MAX_ID, MAX_TEXT
+from service.domain.validation import MAX_TEXT, check_id
 from service.domain.verification import (
     Challenge,
     ChallengeState,
@@ -61,14 +61,6 @@ class Enrolment:
     otpauth_uri: str
 
 
-def require_id(field: str, value: str) -> str:
-    if not value:
-        raise InvalidArgument(field, "is required")
-    if len(value) > MAX_ID:
-        raise InvalidArgument(field, f"is longer than {MAX_ID} characters")
-    return value
-
-
 def _iso(at: float) -> str:
     import datetime as dt
     return dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="seconds")
@@ -90,7 +82,7 @@ class VerificationService:
     # -- starting -------------------------------------------------------------------------------
 
     def start(self, account_id: str, method: int, actor: Actor) -> StartedChallenge:
-        require_id("account_id", account_id)
+        check_id("account_id", account_id)
         if method not in tuple(VerificationMethod):
             raise InvalidArgument("method", "must be ONE_TIME_CODE or TOTP")
         chosen = VerificationMethod(method)
@@ -155,7 +147,7 @@ class VerificationService:
     # -- completing -----------------------------------------------------------------------------
 
     def complete(self, challenge_id: str, code: str, actor: Actor) -> Attempt:
-        require_id("challenge_id", challenge_id)
+        check_id("challenge_id", challenge_id)
         if not looks_like_code(code):
             raise InvalidArgument("code", "must be 6 digits")
         for _ in range(MAX_CAS_RETRIES):
@@ -227,7 +219,7 @@ class VerificationService:
         """A new TOTP secret for the account. Refused while the account is frozen: whoever
         holds a stolen session must not be able to enrol their own authenticator and use it
         to unfreeze."""
-        require_id("account_id", account_id)
+        check_id("account_id", account_id)
         if len(issuer) > MAX_TEXT:
             raise InvalidArgument("issuer", f"is longer than {MAX_TEXT} characters")
         now = self.clock.now()
@@ -260,8 +252,8 @@ class VerificationService:
                  actor: Actor) -> tuple[CreditFeature, ...]:
         """Lift the account's freezes placed before the challenge was verified; the challenge
         is used up in the same transaction. Returns the features no longer frozen."""
-        require_id("account_id", account_id)
-        require_id("challenge_id", challenge_id)
+        check_id("account_id", account_id)
+        check_id("challenge_id", challenge_id)
         now = self.clock.now()
         challenge = self.store.load_challenge(challenge_id)
         if challenge is None or not self._may_unfreeze(challenge, account_id, actor, now):

@@ -20,13 +20,15 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-def _check_id(field: str, value: str) -> None:
+def check_id(field: str, value: str) -> str:
+    """An id as every RPC takes it: 1 to 128 printable ASCII characters without spaces."""
     if not value:
         raise InvalidArgument(field, "is required")
     if len(value) > MAX_ID:
         raise InvalidArgument(field, f"is longer than {MAX_ID} characters")
     if not _ID.fullmatch(value):
         raise InvalidArgument(field, "must be printable ASCII without spaces")
+    return value
 
 
 def _check_text(field: str, value: str, limit: int = MAX_TEXT) -> None:
@@ -52,8 +54,8 @@ def _check_country(field: str, value: str) -> None:
 def validate_event(event: Event, now: float, max_future_skew: float) -> None:
     """Raise :class:`InvalidArgument` for the first problem found."""
     p = str(event.kind)
-    _check_id(f"{p}.event_id", event.event_id)
-    _check_id(f"{p}.account_id", event.account_id)
+    check_id(f"{p}.event_id", event.event_id)
+    check_id(f"{p}.account_id", event.account_id)
     if not math.isfinite(event.occurred_at) or event.occurred_at < EARLIEST:
         raise InvalidArgument(f"{p}.occurred_at", "is missing or before 2000-01-01")
     if event.occurred_at > now + max_future_skew:

@@ -18,7 +18,7 @@ from service.domain.admin import AdminService, page_size
 from service.domain.clock import Clock
 from service.domain.errors import InvalidArgument
 from service.domain.freezes import frozen_features
-from service.domain.restore import require_id
+from service.domain.validation import check_id
 from service.rpc.converters import audit_entry_to_proto, freeze_to_proto, seconds_to_timestamp
 from service.rpc.registry import Context
 from service.rpc.servicer import current_actor
@@ -94,7 +94,7 @@ class AdminHandlers:
 
     async def get_audit_trail(self, request: pb.GetAuditTrailRequest,
                               context: Context) -> pb.GetAuditTrailResponse:
-        require_id("account_id", request.account_id)
+        check_id("account_id", request.account_id)
         structlog.contextvars.bind_contextvars(account_id=request.account_id)
         limit = page_size(request.page_size)
         after = _sequence_cursor(request.page_token)

@@ -18,7 +18,7 @@ from service.domain.errors import DomainError, InvalidArgument, Unimplemented
 from service.domain.freezes import frozen_features
 from service.domain.outcomes import OutcomeService
 from service.domain.restore import VerificationService
-from service.domain.validation import MAX_ID
+from service.domain.validation import MAX_ID, check_id
 from service.rpc.auth import current_caller
 from service.rpc.converters import (
     challenge_to_proto,
@@ -92,9 +92,7 @@ class AccountGuardHandlers:
 
     async def get_account_status(self, request: pb.GetAccountStatusRequest,
                                  context: Context) -> pb.AccountStatus:
-        account_id = request.account_id
-        if not account_id or len(account_id) > MAX_ID:
-            raise InvalidArgument("account_id", f"is required, at most {MAX_ID} characters")
+        account_id = check_id("account_id", request.account_id)
         structlog.contextvars.bind_contextvars(account_id=account_id)
         freezes = await self._run(self.engine.account_freezes, account_id)
         now = self.clock.now()

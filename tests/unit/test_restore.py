@@ -1,0 +1,379 @@
+"""The restore path in the domain: challenges, codes, locks, Unfreeze, outcomes, admin actions,
+run against the in-memory and the SQLite stores alike."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import pytest
+
+from detectors.events import CreditFeature, LoginEvent
+from service.domain.admin import AdminService
+from service.domain.audit import Actor, Role
+from service.domain.clock import ManualClock
+from service.domain.engine import EngineSettings, RiskEngine
+from service.domain.errors import (
+    DeliveryFailed,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    RateLimited,
+)
+from service.domain.freezes import FreezeState
+from service.domain.outcomes import Outcome, OutcomeService
+from service.domain.policy import RiskPolicy
+from service.domain.restore import UNUSABLE_CHALLENGE, VerificationService
+from service.domain.verification import (
+    ChallengeState,
+    CodeDelivery,
+    CodeHasher,
+    VerificationMethod,
+    VerificationRules,
+    totp_code,
+)
+from service.keys import AesGcmBox
+from service.storage.memory import InMemoryRiskStore
+from service.storage.memory_restore import InMemoryFreezeLedger, InMemoryVerificationStore
+from service.storage.sqlite import SqliteRiskStore
+from service.storage.sqlite_db import SqliteDatabase
+from service.storage.sqlite_restore import SqliteFreezeLedger, SqliteVerificationStore
+from tests.unit.fakes import FixedScorer
+
+START = 1_767_225_600.0
+VERIFIER = Actor("flow", Role.VERIFIER)
+OTHER_VERIFIER = Actor("other-flow", Role.VERIFIER)
+ADMIN = Actor("ops", Role.ADMIN)
+GATEWAY = Actor("gw", Role.GATEWAY)
+
+
+@dataclass
+class Rig:
+    clock: ManualClock
+    engine: RiskEngine
+    verification: VerificationService
+    outcomes: OutcomeService
+    admin: AdminService
+    store: object
+    ledger: object
+    challenges: object
+
+
+class RecordingSender:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail = fail
+
+    def send(self, challenge, code):  # noqa: ANN001, ANN201 - a test double
+        if self.fail:
+            raise DeliveryFailed("down")
+        self.sent.append((challenge.challenge_id, code))
+
+
+def _stores(kind, tmp_path):
+    if kind == "memory":
+        risk = InMemoryRiskStore()
+        challenges = InMemoryVerificationStore(risk)
+        return risk, challenges, InMemoryFreezeLedger(risk, challenges)
+    database = SqliteDatabase(tmp_path / "db.sqlite3", synchronous="NORMAL")
+    return (SqliteRiskStore(tmp_path / "db.sqlite3", database=database),
+            SqliteVerificationStore(database), SqliteFreezeLedger(database))
+
+
+def _rig(kind, tmp_path, sender=None, rules=None):
+    clock = ManualClock(START)
+    risk, challenges, ledger = _stores(kind, tmp_path)
+    engine = RiskEngine(FixedScorer({"bad": 1.0, "bad2": 1.0}), RiskPolicy(), risk, clock,
+                        EngineSettings(freeze_ttl_seconds=72 * 3600.0))
+    verification = VerificationService(
+        risk, challenges, ledger, clock, rules or VerificationRules(),
+        CodeHasher(secrets.token_bytes(32)), AesGcmBox(secrets.token_bytes(32)), sender)
+    return Rig(clock, engine, verification, OutcomeService(risk, ledger, clock),
+               AdminService(risk, ledger, clock, 3600.0), risk, ledger, challenges)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def rig(request, tmp_path):
+    return _rig(request.param, tmp_path)
+
+
+def _frozen(rig, account="a", event_id="bad"):
+    """An account with history and then a freeze-worthy sign-in."""
+    for i in range(3):
+        rig.engine.score(LoginEvent(f"{account}-ok{i}", account, rig.clock.now() - 3600 + i,
+                                    success=True))
+    result = rig.engine.score(LoginEvent(event_id, account, rig.clock.now(), success=True))
+    assert result.freeze_id, result
+    return result
+
+
+def _wrong(code):
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_takeover_is_restored_by_the_right_code(rig):
+    _frozen(rig)
+    rig.clock.advance(60)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    assert started.delivery is CodeDelivery.CALLER
+    assert len(started.code) == 6
+    assert started.challenge.expires_at == rig.clock.now() + 600
+    attempt = rig.verification.complete(started.challenge.challenge_id, _wrong(started.code),
+                                        VERIFIER)
+    assert (attempt.verified, attempt.attempts_left) == (False, 4)
+    attempt = rig.verification.complete(started.challenge.challenge_id, started.code, VERIFIER)
+    assert attempt.verified
+    restored = rig.verification.unfreeze("a", started.challenge.challenge_id, VERIFIER)
+    assert set(restored) == set(CreditFeature)
+    assert rig.engine.account_freezes("a") == []
+    [lifted] = rig.store.freezes("a")
+    assert lifted.state is FreezeState.LIFTED_VERIFIED
+    assert lifted.lifted_by == "flow"
+    assert "ONE_TIME_CODE" in lifted.lift_reason
+    assert rig.ledger.verify_audit_chain().intact
+    actions = [e.record.action for e in rig.ledger.audit_trail("a", 0, 100)]
+    assert actions == ["freeze.placed", "verification.started", "verification.failed",
+                       "verification.succeeded", "freeze.lifted", "verification.used"]
+
+
+def test_code_is_stored_only_as_a_mac(tmp_path):
+    rig = _rig("sqlite", tmp_path)
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    raw = (tmp_path / "db.sqlite3").read_bytes() + (tmp_path / "db.sqlite3-wal").read_bytes()
+    assert started.code.encode() not in raw.replace(started.challenge.challenge_id.encode(), b"")
+    stored = rig.challenges.load_challenge(started.challenge.challenge_id)
+    assert stored.code_mac and started.code not in stored.code_mac
+
+
+def test_five_wrong_codes_kill_the_challenge(rig):
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    challenge_id = started.challenge.challenge_id
+    lefts = [rig.verification.complete(challenge_id, _wrong(started.code), VERIFIER)
+             .attempts_left for _ in range(5)]
+    assert lefts == [4, 3, 2, 1, 0]
+    dead = rig.verification.complete(challenge_id, started.code, VERIFIER)
+    assert (dead.verified, dead.attempts_left) == (False, 0)
+    with pytest.raises(FailedPrecondition):
+        rig.verification.unfreeze("a", challenge_id, VERIFIER)
+    assert len(rig.engine.account_freezes("a")) == 1
+
+
+def test_expired_reused_unknown_and_foreign_challenges_look_the_same(rig):
+    _frozen(rig)
+    expired = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    rig.clock.advance(601)
+    used = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    assert rig.verification.complete(used.challenge.challenge_id, used.code, VERIFIER).verified
+    foreign = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    messages = set()
+    for challenge_id, code, actor in [
+            (expired.challenge.challenge_id, expired.code, VERIFIER),
+            (used.challenge.challenge_id, used.code, VERIFIER),
+            ("chl_nonexistent", "123456", VERIFIER),
+            (foreign.challenge.challenge_id, foreign.code, OTHER_VERIFIER)]:
+        with pytest.raises(NotFound) as raised:
+            rig.verification.complete(challenge_id, code, actor)
+        messages.add(str(raised.value))
+    assert messages == {UNUSABLE_CHALLENGE}
+
+
+def test_a_challenge_unfreezes_once(rig):
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    rig.verification.complete(started.challenge.challenge_id, started.code, VERIFIER)
+    rig.verification.unfreeze("a", started.challenge.challenge_id, VERIFIER)
+    rig.clock.advance(10)
+    _frozen(rig, event_id="bad2")
+    with pytest.raises(FailedPrecondition):
+        rig.verification.unfreeze("a", started.challenge.challenge_id, VERIFIER)
+    assert len(rig.engine.account_freezes("a")) == 1
+
+
+def test_unfreeze_needs_a_verified_challenge_of_the_same_account(rig):
+    _frozen(rig, "a")
+    _frozen(rig, "b", event_id="bad2")
+    started = rig.verification.start("b", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    with pytest.raises(FailedPrecondition):  # not verified yet
+        rig.verification.unfreeze("b", started.challenge.challenge_id, VERIFIER)
+    rig.verification.complete(started.challenge.challenge_id, started.code, VERIFIER)
+    with pytest.raises(FailedPrecondition):  # another account's challenge
+        rig.verification.unfreeze("a", started.challenge.challenge_id, VERIFIER)
+    assert len(rig.engine.account_freezes("a")) == 1
+    assert len(rig.engine.account_freezes("b")) == 1
+
+
+def test_freezes_placed_after_verification_stay(rig):
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    rig.verification.complete(started.challenge.challenge_id, started.code, VERIFIER)
+    rig.clock.advance(5)
+    later = rig.admin.freeze_account("a", [CreditFeature.INSTALLMENT_LOAN], "chargeback review",
+                                     0, ADMIN)
+    restored = rig.verification.unfreeze("a", started.challenge.challenge_id, VERIFIER)
+    assert CreditFeature.INSTALLMENT_LOAN not in restored
+    assert [f.freeze_id for f in rig.engine.account_freezes("a")] == [later.freeze_id]
+
+
+def test_ten_failures_an_hour_lock_the_account_for_thirty_minutes(rig):
+    _frozen(rig)
+    codes = []
+    for _ in range(2):
+        started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+        codes.append(started)
+        for _ in range(5):
+            rig.verification.complete(started.challenge.challenge_id, _wrong(started.code),
+                                      VERIFIER)
+    with pytest.raises(RateLimited, match="locked"):
+        rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    rig.clock.advance(29 * 60)
+    with pytest.raises(RateLimited, match="locked"):
+        rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    rig.clock.advance(2 * 60)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    assert rig.verification.complete(started.challenge.challenge_id, started.code,
+                                     VERIFIER).verified
+
+
+def test_lock_applies_to_open_challenges_too(rig):
+    _frozen(rig)
+    spare = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    for _ in range(2):
+        started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+        for _ in range(5):
+            rig.verification.complete(started.challenge.challenge_id, _wrong(started.code),
+                                      VERIFIER)
+    with pytest.raises(RateLimited):
+        rig.verification.complete(spare.challenge.challenge_id, spare.code, VERIFIER)
+
+
+def test_at_most_five_starts_an_hour(rig):
+    _frozen(rig)
+    for _ in range(5):
+        rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    with pytest.raises(RateLimited, match="at most 5"):
+        rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    rig.clock.advance(3601)
+    rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+
+
+def test_start_needs_a_freeze_a_method_and_a_deliverer(rig, tmp_path):
+    with pytest.raises(FailedPrecondition, match="no active freeze"):
+        rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    _frozen(rig)
+    with pytest.raises(InvalidArgument, match="method"):
+        rig.verification.start("a", 0, VERIFIER)
+    with pytest.raises(FailedPrecondition, match="only a verifier"):
+        rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, GATEWAY)
+    with pytest.raises(FailedPrecondition, match="no authenticator"):
+        rig.verification.start("a", VerificationMethod.TOTP, VERIFIER)
+
+
+def test_webhook_delivery_keeps_the_code_out_of_the_response(tmp_path):
+    sender = RecordingSender()
+    rig = _rig("memory", tmp_path, sender=sender)
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    assert started.delivery is CodeDelivery.WEBHOOK
+    assert started.code == ""
+    [(challenge_id, code)] = sender.sent
+    assert challenge_id == started.challenge.challenge_id
+    assert rig.verification.complete(challenge_id, code, VERIFIER).verified
+
+
+def test_failed_delivery_is_reported_and_counted(tmp_path):
+    rig = _rig("memory", tmp_path, sender=RecordingSender(fail=True))
+    _frozen(rig)
+    with pytest.raises(DeliveryFailed):
+        rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    assert len(rig.challenges.challenges("a")) == 1
+
+
+def test_code_lifetime_longer_than_ten_minutes_is_refused():
+    with pytest.raises(ValueError, match="at most 600"):
+        VerificationRules(code_ttl_seconds=601)
+
+
+def test_totp_verifies_and_never_accepts_a_step_twice(rig):
+    enrolment = rig.verification.enroll("a", "Bank", VERIFIER)
+    assert enrolment.otpauth_uri.startswith("otpauth://totp/Bank%3Aa?secret=")
+    import base64
+    secret = base64.b32decode(enrolment.secret_base32 + "=" * (-len(enrolment.secret_base32) % 8))
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.TOTP, VERIFIER)
+    assert started.delivery is CodeDelivery.AUTHENTICATOR_APP
+    code = totp_code(secret, int(rig.clock.now() // 30))
+    assert rig.verification.complete(started.challenge.challenge_id, code, VERIFIER).verified
+    again = rig.verification.start("a", VerificationMethod.TOTP, VERIFIER)
+    replay = rig.verification.complete(again.challenge.challenge_id, code, VERIFIER)
+    assert not replay.verified
+    rig.clock.advance(30)
+    fresh = totp_code(secret, int(rig.clock.now() // 30))
+    assert rig.verification.complete(again.challenge.challenge_id, fresh, VERIFIER).verified
+
+
+def test_totp_matches_rfc_6238_vectors():
+    secret = b"12345678901234567890"
+    assert totp_code(secret, 59 // 30, digits=8) == "94287082"
+    assert totp_code(secret, 1111111109 // 30, digits=8) == "07081804"
+    assert totp_code(secret, 20000000000 // 30, digits=8) == "65353130"
+
+
+def test_no_enrolment_while_frozen(rig):
+    _frozen(rig)
+    with pytest.raises(FailedPrecondition, match="frozen"):
+        rig.verification.enroll("a", "", VERIFIER)
+
+
+def test_confirmed_legitimate_from_the_risk_team_lifts_the_freeze(rig):
+    result = _frozen(rig)
+    assert rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, VERIFIER) is None
+    assert len(rig.engine.account_freezes("a")) == 1
+    lifted = rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, ADMIN)
+    assert lifted.freeze_id == result.freeze_id
+    assert lifted.state is FreezeState.LIFTED_OUTCOME
+    assert rig.engine.account_freezes("a") == []
+    assert [(o.event_id, o.outcome) for o in rig.ledger.outcomes()] == [
+        ("bad", Outcome.CONFIRMED_LEGITIMATE)]
+
+
+def test_outcomes_are_validated(rig):
+    with pytest.raises(NotFound):
+        rig.outcomes.report("never-scored", Outcome.CONFIRMED_FRAUD, ADMIN)
+    _frozen(rig)
+    with pytest.raises(InvalidArgument, match="outcome"):
+        rig.outcomes.report("bad", 0, ADMIN)
+    rig.outcomes.report("bad", Outcome.CONFIRMED_FRAUD, ADMIN)
+    assert len(rig.engine.account_freezes("a")) == 1
+
+
+def test_admin_freeze_lift_and_listing(rig):
+    first = rig.admin.freeze_account("a", [], "suspected mule account", 0, ADMIN)
+    assert set(first.features) == set(CreditFeature)
+    assert first.placed_by == "ops"
+    rig.clock.advance(1)
+    rig.admin.freeze_account("b", [CreditFeature.PAYMENT], "court order", 60, ADMIN)
+    listed = rig.admin.frozen_accounts(1, None)
+    assert [a.account_id for a in listed] == ["b"]
+    following = rig.admin.frozen_accounts(1, (listed[0].last_frozen_at, "b"))
+    assert [a.account_id for a in following] == ["a"]
+    with pytest.raises(InvalidArgument, match="reason"):
+        rig.admin.lift_freeze(first.freeze_id, "  ", ADMIN)
+    lifted = rig.admin.lift_freeze(first.freeze_id, "cleared by review", ADMIN)
+    assert lifted.state is FreezeState.LIFTED_ADMIN
+    with pytest.raises(FailedPrecondition):
+        rig.admin.lift_freeze(first.freeze_id, "again", ADMIN)
+    rig.clock.advance(61)
+    assert rig.admin.frozen_accounts(10, None) == []  # b's freeze expired by itself
+    assert rig.admin.verify_audit_chain().intact
+
+
+def test_account_state_shows_open_challenges_and_locks(rig):
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    state = rig.verification.account_state("a")
+    assert [c.challenge_id for c in state.open_challenges] == [started.challenge.challenge_id]
+    assert state.open_challenges[0].state is ChallengeState.OPEN
+    assert state.locked_until is None
+    assert not state.authenticator_enrolled
