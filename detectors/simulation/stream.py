@@ -33,7 +33,7 @@ from detectors.simulation.calendar_days import DAY, SimCalendar, Today
 from detectors.simulation.collector import collector_paused
 from detectors.simulation.factory import EventFactory, Stamped
 from detectors.simulation.honest import HonestDay
-from detectors.simulation.model import Label, LabelledEvent, SimulationConfig
+from detectors.simulation.model import HONEST, Label, LabelledEvent, SimulationConfig
 from detectors.simulation.population import Account, build_account
 from detectors.simulation.seeding import ATTACK_SALT, TRAFFIC_SALT, mix64
 from detectors.simulation.world import MAX_UTC_OFFSET_SECONDS
@@ -148,7 +148,9 @@ def labelled_to_dict(item: LabelledEvent) -> dict[str, Any]:
 
 
 def labelled_from_dict(data: dict[str, Any]) -> LabelledEvent:
-    label = data["label"]
+    """A record without a label (events logged in production) is presumed honest; reported
+    outcomes can correct that (service.evaluation.outcomes)."""
+    label = data.get("label") or {"is_attack": False, "scenario": HONEST.scenario}
     return LabelledEvent(
         event_from_dict(data["event"]),
         Label(bool(label["is_attack"]), str(label["scenario"]), str(label.get("attack_id", ""))),

@@ -14,9 +14,9 @@ from detectors.events import (
 )
 from detectors.reasons import Reason
 from service.api.acctguard.v1 import acctguard_pb2 as pb
+from service.domain.audit import AuditEntry
 from service.domain.decisions import ScoreResult
 from service.domain.errors import InvalidArgument
-from service.domain.audit import AuditEntry
 from service.domain.freezes import Freeze
 from service.domain.verification import Challenge, ChallengeState
 
