@@ -10,12 +10,20 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 import structlog
 
+from service.cli_client import ClientOptions, client_options
+from service.cli_records import audit, outcomes
+from service.cli_restore import admin, report_outcome, unfreeze, verify
+from service.cli_tokens import token
 from service.config import Settings
+
+if TYPE_CHECKING:
+    from detectors.simulation.model import LabelledEvent
+    from service.rpc.security import ServerSecurity
 
 log = structlog.get_logger("acctguard")
 
@@ -29,35 +37,98 @@ def main() -> None:
     """acctguard: account-security scoring with scoped, temporary credit freezes."""
 
 
+main.add_command(token)
+main.add_command(audit)
+main.add_command(outcomes)
+main.add_command(verify)
+main.add_command(unfreeze)
+main.add_command(admin)
+outcomes.add_command(report_outcome)
+
+
 @main.command()
 @click.option("--listen", help="host:port to bind [env ACCTGUARD_LISTEN; 127.0.0.1:50051]")
 @click.option("--data-dir", type=click.Path(path_type=Path),
               help="where the database, model and keys live [env ACCTGUARD_DATA_DIR; ./data]")
 @click.option("--model-path", type=click.Path(path_type=Path),
               help="model artifact [env ACCTGUARD_MODEL_PATH; DATA_DIR/model.npz]")
-def serve(listen: str | None, data_dir: Path | None, model_path: Path | None) -> None:
+@click.option("--tokens-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="bearer tokens from `acctguard token create`; turns authentication on "
+                   "[env ACCTGUARD_TOKENS_FILE]")
+@click.option("--tls-cert-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="server certificate (PEM) [env ACCTGUARD_TLS_CERT_FILE]")
+@click.option("--tls-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="server private key (PEM) [env ACCTGUARD_TLS_KEY_FILE]")
+@click.option("--tls-client-ca-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="require client certificates signed by this CA (mTLS) "
+                   "[env ACCTGUARD_TLS_CLIENT_CA_FILE]")
+@click.option("--allow-insecure", is_flag=True, default=None,
+              help="listen on a non-loopback address without TLS and authentication "
+                   "[env ACCTGUARD_ALLOW_INSECURE]")
+def serve(listen: str | None, data_dir: Path | None, model_path: Path | None,
+          tokens_file: Path | None, tls_cert_file: Path | None, tls_key_file: Path | None,
+          tls_client_ca_file: Path | None, allow_insecure: bool | None) -> None:
     """Run the gRPC service (trains the default model first if there is none)."""
+    from pydantic import ValidationError
+
     from service.log_config import configure_logging, load_or_create_key
 
-    settings = _settings(listen=listen, data_dir=data_dir, model_path=model_path)
+    try:
+        settings = _settings(listen=listen, data_dir=data_dir, model_path=model_path,
+                             tokens_file=tokens_file, tls_cert_file=tls_cert_file,
+                             tls_key_file=tls_key_file, tls_client_ca_file=tls_client_ca_file,
+                             allow_insecure=allow_insecure or None)
+    except ValidationError as exc:
+        configure_logging()
+        log.error("cannot_start", error=str(exc))
+        sys.exit(2)
     from detectors.model import ArtifactError
 
     configure_logging(settings.log_level, settings.log_format,
                       load_or_create_key(settings.log_key_path))
+    security = _server_security(settings)
     try:
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, security))
     except (ArtifactError, FileNotFoundError) as exc:
         log.error("cannot_start", error=str(exc))
         sys.exit(2)
 
 
-async def _serve(settings: Settings) -> None:
+def _server_security(settings: Settings) -> ServerSecurity:
+    """TLS and authentication from the settings, and the listen-address rule, checked before
+    anything slow (model, database) so a refused start is immediate. Exit 2 when refused."""
+    from service.rpc.security import SecurityConfigError, ServerSecurity
+
+    try:
+        security = ServerSecurity.from_settings(settings)
+    except SecurityConfigError as exc:
+        log.error("cannot_start", error=str(exc))
+        sys.exit(2)
+    check = security.check_listen(settings.listen)
+    if not check.allowed:
+        log.error("insecure_listen_refused", listen=settings.listen, error=check.message)
+        sys.exit(2)
+    if check.insecure_override:
+        log.warning("insecure_listen", listen=settings.listen, warning=check.message)
+    log.info("security", listen=settings.listen, tls=security.tls is not None,
+             mtls=security.authorizer.mtls, tokens=security.authorizer.tokens is not None,
+             authentication=security.authorizer.enabled)
+    if not security.authorizer.enabled:
+        log.warning("authentication_off", listen=settings.listen,
+                    note="every caller is anonymous with the admin role")
+    return security
+
+
+async def _serve(settings: Settings, security: ServerSecurity | None = None) -> None:
     from service.bootstrap import build_application
     from service.rpc.server import GuardServer
 
     app = build_application(settings)
     server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes,
-                         settings.max_concurrent_rpcs, settings.shutdown_notice_seconds)
+                         settings.max_concurrent_rpcs, settings.shutdown_notice_seconds,
+                         security=security)
+    for service, behaviors in app.services()[1:]:  # AccountGuard is the first
+        server.add_service(service, behaviors)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -92,8 +163,12 @@ async def _serve(settings: Settings) -> None:
 @click.option("--freeze-fpr", default=0.0002, show_default=True)
 @click.option("--test-fraction", default=0.0, show_default=True,
               help="share of accounts kept out of fitting for `acctguard eval`")
+@click.option("--outcomes", "outcomes_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="outcomes from `acctguard outcomes export`: events reported "
+              "as fraud or legitimate are labelled so")
 def train(out: Path, events: Path | None, accounts: int, days: int, seed: int, detectors: str,
-          challenge_fpr: float, freeze_fpr: float, test_fraction: float) -> None:
+          challenge_fpr: float, freeze_fpr: float, test_fraction: float,
+          outcomes_file: Path | None) -> None:
     """Fit detectors on honest traffic and write a versioned model artifact."""
     from detectors.simulation import SimulationConfig, read_jsonl, simulate
     from detectors.training import TrainingConfig
@@ -109,6 +184,7 @@ def train(out: Path, events: Path | None, accounts: int, days: int, seed: int, d
     else:
         stream = simulate(SimulationConfig(accounts=accounts, days=days, seed=seed))
         source = {"simulator": {"accounts": accounts, "days": days, "seed": seed}}
+    stream = _with_outcomes(stream, outcomes_file, source)
     model = fit(stream, config, source=source)
     model.save(out)
     click.echo(json.dumps({"model": str(out), "version": model.version,
@@ -169,7 +245,8 @@ def _read_events(source: TextIO) -> Iterator[Any]:
 @click.argument("source", type=click.File("r"), default="-")
 @click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
 @click.option("--timeout", default=5.0, show_default=True)
-def score(source: TextIO, target: str | None, timeout: float) -> None:
+@client_options
+def score(source: TextIO, target: str | None, timeout: float, client: ClientOptions) -> None:
     """Send events (JSONL, one per line, from SOURCE or stdin) to Score; print each answer."""
     import grpc
     from google.protobuf.json_format import MessageToDict
@@ -178,11 +255,12 @@ def score(source: TextIO, target: str | None, timeout: float) -> None:
     from service.rpc.converters import event_to_request
 
     address = target or Settings().listen
-    with grpc.insecure_channel(address) as channel:
+    with client.channel(address) as channel:
         stub = rpc.AccountGuardStub(channel)  # type: ignore[no-untyped-call]
         for event in _read_events(source):
             try:
-                response = stub.Score(event_to_request(event), timeout=timeout)
+                response = stub.Score(event_to_request(event), timeout=timeout,
+                                      metadata=client.metadata)
             except grpc.RpcError as exc:
                 raise click.ClickException(f"{event.event_id}: {exc.code().name}: "
                                            f"{exc.details()}") from exc
@@ -192,7 +270,8 @@ def score(source: TextIO, target: str | None, timeout: float) -> None:
 @main.command()
 @click.option("--account", required=True)
 @click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
-def status(account: str, target: str | None) -> None:
+@client_options
+def status(account: str, target: str | None, client: ClientOptions) -> None:
     """Print an account's active freezes."""
     import grpc
     from google.protobuf.json_format import MessageToDict
@@ -200,11 +279,11 @@ def status(account: str, target: str | None) -> None:
     from service.api.acctguard.v1 import acctguard_pb2 as pb
     from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
 
-    with grpc.insecure_channel(target or Settings().listen) as channel:
+    with client.channel(target or Settings().listen) as channel:
         try:
             stub = rpc.AccountGuardStub(channel)  # type: ignore[no-untyped-call]
             reply = stub.GetAccountStatus(pb.GetAccountStatusRequest(account_id=account),
-                                          timeout=5.0)
+                                          timeout=5.0, metadata=client.metadata)
         except grpc.RpcError as exc:
             raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
     click.echo(json.dumps(MessageToDict(reply, preserving_proto_field_name=True), indent=2))
@@ -214,15 +293,17 @@ def status(account: str, target: str | None) -> None:
 @click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
 @click.option("--service", "service_name", default="", help="service to ask about ('' = server)")
 @click.option("--timeout", default=2.0, show_default=True)
-def health(target: str | None, service_name: str, timeout: float) -> None:
+@client_options
+def health(target: str | None, service_name: str, timeout: float, client: ClientOptions) -> None:
     """Exit 0 only if the service reports SERVING (for container health checks)."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(target or Settings().listen) as channel:
+    with client.channel(target or Settings().listen) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service_name), timeout=timeout)
+                health_pb2.HealthCheckRequest(service=service_name), timeout=timeout,
+                metadata=client.metadata)
         except grpc.RpcError as exc:
             click.echo(f"NOT_SERVING ({exc.code().name})", err=True)
             sys.exit(1)
@@ -232,6 +313,21 @@ def health(target: str | None, service_name: str, timeout: float) -> None:
 
 
 QUICK_ACCOUNTS, QUICK_DAYS = 400, 14
+
+
+def _with_outcomes(stream: Iterator[LabelledEvent], outcomes_file: Path | None,
+                   source: dict[str, Any]) -> Iterator[LabelledEvent]:
+    """The stream relabelled by reported outcomes, noted in the artifact's or report's source."""
+    if outcomes_file is None:
+        return stream
+    from service.evaluation.outcomes import read_outcomes, relabel
+
+    try:
+        reported = read_outcomes(outcomes_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    source["outcomes"] = {"file": str(outcomes_file), "reported": len(reported)}
+    return relabel(stream, reported)
 
 
 @main.command("eval")
@@ -252,8 +348,12 @@ QUICK_ACCOUNTS, QUICK_DAYS = 400, 14
 @click.option("--quick", is_flag=True,
               help=f"simulate at most {QUICK_ACCOUNTS} accounts for {QUICK_DAYS} days (a smoke "
                    "test)")
+@click.option("--outcomes", "outcomes_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="outcomes from `acctguard outcomes export`: events reported "
+              "as fraud or legitimate are labelled so")
 def eval_command(model_path: Path, events: Path | None, accounts: int, days: int, seed: int,
-                 attack_rate: float, out_dir: Path, quick: bool) -> None:
+                 attack_rate: float, out_dir: Path, quick: bool,
+                 outcomes_file: Path | None) -> None:
     """Replay labelled events through the scoring engine: attacks caught, honest customers
     frozen, reasons given. Writes OUT_DIR/report.json and OUT_DIR/report.png."""
     from detectors.model import ArtifactError, RiskModel
@@ -279,6 +379,7 @@ def eval_command(model_path: Path, events: Path | None, accounts: int, days: int
                                            attack_rate=attack_rate))
         source = {"simulator": {"accounts": accounts, "days": days, "seed": seed,
                                 "attack_rate": attack_rate}}
+    stream = _with_outcomes(stream, outcomes_file, source)
     report = evaluate(stream, model, source=source,
                       on_progress=lambda n: click.echo(f"scored {n:,} events", err=True))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,44 @@ class Settings(BaseSettings):
     train_accounts: int = Field(3000, gt=0, description="simulated accounts for the default model")
     train_days: int = Field(28, gt=0)
     train_seed: int = 7
+    # Restoring service (README "Restoring service"; service/domain/restore.py).
+    code_ttl_seconds: float = Field(
+        600.0, gt=0, le=600, description="how long a one-time code is valid; NIST SP 800-63B "
+        "allows at most 10 minutes, so a longer setting is refused at start")
+    code_webhook_url: str = Field(
+        "", description="POST one-time codes here for delivery by SMS or e-mail; empty: codes "
+        "are returned to verifier callers only")
+    code_webhook_secret: str = Field(
+        "", description="when set, webhook requests carry X-Acctguard-Signature (HMAC-SHA256)")
+    verification_key_path: Path | None = Field(
+        None, description="root key for code MACs and sealed TOTP secrets, kept outside the "
+        "database; default DATA_DIR/verification.key")
+    # Who may call what (README "Who may call what"; service/rpc/auth.py, security.py).
+    tokens_file: Path | None = Field(
+        None, description="bearer tokens (hashes) from `acctguard token create`; turns "
+        "token authentication on")
+    tls_cert_file: Path | None = Field(None, description="server certificate chain (PEM)")
+    tls_key_file: Path | None = Field(None, description="server private key (PEM)")
+    tls_client_ca_file: Path | None = Field(
+        None, description="CA for client certificates (PEM); when set, clients must present "
+        "a certificate signed by it (mTLS)")
+    client_cert_roles: dict[str, Literal["gateway", "verifier", "admin"]] = Field(
+        default_factory=dict, description='client certificate common name -> role, JSON, '
+        'e.g. {"gw-1": "gateway"}')
+    allow_insecure: bool = Field(
+        False, description="allow a non-loopback listen address without TLS and authentication")
+    verification_rate_per_minute: float = Field(
+        120.0, gt=0, description="per caller: StartVerification, CompleteVerification, "
+        "Unfreeze, EnrollAuthenticator calls per minute (beyond: RESOURCE_EXHAUSTED)")
+    verification_burst: int = Field(30, ge=1, description="per caller: calls at once")
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together")
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError("tls_client_ca_file (mTLS) needs tls_cert_file and tls_key_file")
+        return self
 
     @property
     def resolved_model_path(self) -> Path:
@@ -38,6 +76,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "acctguard.sqlite3"
+
+    @property
+    def resolved_verification_key_path(self) -> Path:
+        return self.verification_key_path or self.data_dir / "verification.key"
 
     @property
     def log_key_path(self) -> Path:

@@ -6,7 +6,10 @@
   calls it on each message, so it can say which one was bad);
 * domain errors map to status codes (:mod:`service.rpc.errors`), anything else to INTERNAL
   without its text;
-* one canonical JSON log line per call, with whatever the handler bound to the context.
+* one canonical JSON log line per call, with whatever the handler bound to the context;
+* who may call what (:mod:`service.rpc.auth`): the caller is identified and admitted before the
+  behavior runs (refusals become UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED or
+  DEADLINE_EXCEEDED) and is the behavior's :func:`~service.rpc.auth.current_caller`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -25,6 +28,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
 from service.domain.errors import DomainError, InvalidArgument
+from service.rpc.auth import Authorizer, Caller, CallRefused, caller_scope
 from service.rpc.errors import INTERNAL_MESSAGE, status_for
 
 log = structlog.get_logger("acctguard.rpc")
@@ -57,7 +61,9 @@ def check_decoded(request: Any) -> Any:
 
 
 async def _abort_for(error: BaseException, context: Context) -> grpc.StatusCode:
-    if isinstance(error, DomainError):
+    if isinstance(error, CallRefused):
+        code, message = error.code, error.message
+    elif isinstance(error, DomainError):
         code, message = status_for(error)
     else:
         log.error("unexpected_error", exc_info=error)
@@ -66,43 +72,67 @@ async def _abort_for(error: BaseException, context: Context) -> grpc.StatusCode:
     return code  # not reached: abort raises
 
 
+@dataclass(slots=True)
+class _Call:
+    caller: Caller | None = field(default=None)
+    refused_name: str | None = None  # a refused caller's name, when it was identified
+
+    @property
+    def caller_name(self) -> str | None:
+        return self.caller.name if self.caller else self.refused_name
+
+
+def _code_name(error: Exception) -> str:
+    if isinstance(error, CallRefused):
+        return error.code.name
+    return status_for(error)[0].name if isinstance(error, DomainError) else "INTERNAL"
+
+
 @asynccontextmanager
-async def _handled(method: str, context: Context, keep_bindings: bool) -> AsyncIterator[None]:
+async def _handled(method: str, context: Context, keep_bindings: bool) -> AsyncIterator[_Call]:
     """Status mapping and the canonical log line for one call. ``keep_bindings``: log with what
     the handler bound (a unary call's event); a stream logs per event and ends clean."""
     structlog.contextvars.clear_contextvars()
     started = time.perf_counter()
     code = "OK"
+    call = _Call()
     try:
-        yield
+        yield call
     except asyncio.CancelledError:
         code = "CANCELLED"  # the client went away or its deadline passed
         raise
     except grpc.aio.AbortError:
         raise
     except Exception as error:  # mapped to a status, never echoed
-        code = status_for(error)[0].name if isinstance(error, DomainError) else "INTERNAL"
+        code = _code_name(error)
+        if isinstance(error, CallRefused):
+            call.refused_name = error.caller_name
         await _abort_for(error, context)
         raise
     finally:
         if not keep_bindings:
             structlog.contextvars.clear_contextvars()
         log.info("rpc", method=method, code=code,
+                 caller=call.caller_name,
                  duration_ms=round((time.perf_counter() - started) * 1000, 3))
 
 
-def _unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
+def _unary(method: str, behavior: UnaryBehavior, authorizer: Authorizer) -> UnaryBehavior:
     async def handle(request: Any, context: Context) -> Any:
-        async with _handled(method, context, keep_bindings=True):
-            return await behavior(check_decoded(request), context)
+        async with _handled(method, context, keep_bindings=True) as call:
+            call.caller = authorizer.admit(method, context)
+            with caller_scope(call.caller):
+                return await behavior(check_decoded(request), context)
     return handle
 
 
-def _stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
+def _stream(method: str, behavior: StreamBehavior, authorizer: Authorizer) -> StreamBehavior:
     async def handle(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
-        async with _handled(method, context, keep_bindings=False):
-            async for response in behavior(requests, context):
-                yield response
+        async with _handled(method, context, keep_bindings=False) as call:
+            call.caller = authorizer.admit(method, context)
+            with caller_scope(call.caller):
+                async for response in behavior(requests, context):
+                    yield response
     return handle
 
 
@@ -110,21 +140,23 @@ def _message_class(descriptor: Any) -> type[pb_message.Message]:
     return message_factory.GetMessageClass(descriptor)
 
 
-def generic_handler(service: ServiceDescriptor,
-                    behaviors: dict[str, Callable[..., Any]]) -> grpc.GenericRpcHandler[Any, Any]:
+def generic_handler(service: ServiceDescriptor, behaviors: dict[str, Callable[..., Any]],
+                    authorizer: Authorizer | None = None) -> grpc.GenericRpcHandler[Any, Any]:
     """Handlers for every method of ``service``; ``behaviors`` maps method name to coroutine
-    (or async generator for streaming methods). A method without a behavior is not served."""
+    (or async generator for streaming methods). A method without a behavior is not served.
+    Every call is admitted by ``authorizer`` first (default: authentication off, no limits)."""
+    authorizer = authorizer or Authorizer.open()
     handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in service.methods:
         behavior = behaviors.get(method.name)
         if behavior is None:
             continue
-        handlers[method.name] = _method_handler(method, behavior)
+        handlers[method.name] = _method_handler(method, behavior, authorizer)
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 
-def _method_handler(method: MethodDescriptor,
-                    behavior: Callable[..., Any]) -> grpc.RpcMethodHandler[Any, Any]:
+def _method_handler(method: MethodDescriptor, behavior: Callable[..., Any],
+                    authorizer: Authorizer) -> grpc.RpcMethodHandler[Any, Any]:
     request_class = _message_class(method.input_type)
     response_class = _message_class(method.output_type)
     deserializer = safe_deserializer(request_class)
@@ -132,10 +164,10 @@ def _method_handler(method: MethodDescriptor,
     name = f"/{method.containing_service.full_name}/{method.name}"
     if method.client_streaming and method.server_streaming:
         return grpc.stream_stream_rpc_method_handler(
-            _stream(name, behavior), request_deserializer=deserializer,
+            _stream(name, behavior, authorizer), request_deserializer=deserializer,
             response_serializer=serializer)
     if method.client_streaming or method.server_streaming:
         raise ValueError(f"{name}: only unary and bidi methods are used in v1")
     return grpc.unary_unary_rpc_method_handler(
-        _unary(name, behavior), request_deserializer=deserializer,
+        _unary(name, behavior, authorizer), request_deserializer=deserializer,
         response_serializer=serializer)
