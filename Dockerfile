@@ -18,6 +18,9 @@ RUN pip install . \
 RUN acctguard train --out /opt/acctguard/model.npz
 
 USER acctguard
+# A non-loopback address needs TLS and authentication: mount certificates and a tokens file and
+# set ACCTGUARD_TLS_CERT_FILE, _TLS_KEY_FILE and _TOKENS_FILE (or _TLS_CLIENT_CA_FILE), or set
+# ACCTGUARD_ALLOW_INSECURE=true behind a trusted network. Otherwise `serve` refuses to start.
 ENV ACCTGUARD_LISTEN=0.0.0.0:50051 \
     ACCTGUARD_DATA_DIR=/var/lib/acctguard \
     ACCTGUARD_MODEL_PATH=/opt/acctguard/model.npz
