@@ -27,6 +27,7 @@ class ReasonCode(IntEnum):
     NEW_ACCOUNT = 15
     UNUSUAL_PATTERN = 16
     OPERATOR_FREEZE = 17
+    TINY_AMOUNT = 18
 
 
 @dataclass(frozen=True, slots=True)

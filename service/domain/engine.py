@@ -8,6 +8,7 @@ before it is returned.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from detectors.crowd import NetworkFailures
@@ -18,11 +19,18 @@ from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment, Scorer
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
-from service.domain.errors import EventIdConflict
+from service.domain.errors import EventIdConflict, InvalidArgument
 from service.domain.freezes import Freeze, frozen_features
 from service.domain.policy import RiskPolicy
 from service.domain.ports import RiskStore
 from service.domain.validation import validate_event
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    result: ScoreResult
+    freeze: Freeze | None
+    assessment: Assessment
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,10 @@ class RiskEngine:
         # Failed sign-ins per network across accounts, for the last hour: process state.
         self.crowd = NetworkFailures()
 
+    def validate(self, event: Event) -> None:
+        """Raise InvalidArgument, naming the field, if the event cannot be scored."""
+        validate_event(event, self.clock.now(), self.settings.max_future_skew_seconds)
+
     def score(self, event: Event) -> ScoreResult:
         return self.score_detailed(event)[0]
 
@@ -59,12 +71,40 @@ class RiskEngine:
         if known is not None:
             return self._replayed(known, event), None
         profile = self.store.load_profile(event.account_id) or AccountProfile.new(event.account_id)
+        active = self._active_freezes(event.account_id, now)
+        scored = self._evaluate(event, profile, active, now)
+        committed = self.store.commit_score(scored.result, profile, scored.freeze)
+        if committed is scored.result:  # counted once, and only once stored (retries are safe)
+            self.crowd.record(event)
+        return committed, scored.assessment
+
+    def score_batch(self, events: Sequence[Event]) -> list[ScoreResult]:
+        """Many events, applied in order exactly as one call each would be, committed in one
+        transaction. Every event is validated first: a bad one raises (InvalidArgument with
+        its position) and nothing is written."""
+        now = self.clock.now()
+        for index, event in enumerate(events):
+            try:
+                validate_event(event, now, self.settings.max_future_skew_seconds)
+            except InvalidArgument as error:
+                raise InvalidArgument(f"requests[{index}].{error.field}", error.problem) from None
+        batch = _Batch(self, now)
+        results = [batch.add(event) for event in events]
+        if batch.pending and not self.store.commit_batch(batch.pending):
+            # Another writer stored one of these events meanwhile: redo them one by one (the
+            # crowd signal then counts their failed sign-ins twice, which only makes it
+            # slightly more cautious for an hour).
+            return [self.score(event) for event in events]
+        return results
+
+    def _evaluate(self, event: Event, profile: AccountProfile, active: list[Freeze],
+                  now: float) -> _Scored:
+        """Score, decide and (maybe) freeze; updates ``profile`` in place. Writes nothing."""
         assessment = self.scorer.assess(event, profile, self.crowd.signals(event))
         accumulator = self.scorer.accumulator
         level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
                                   event.occurred_at)
         verdict = self.policy.decide(event, assessment, accumulator.escalates(level))
-        active = self._active_freezes(event.account_id, now)
         decision = verdict.decision
         reasons: tuple[Reason, ...] = assessment.reasons if decision is not Decision.ALLOW else ()
         if reasons and assessment.new_account:
@@ -95,10 +135,7 @@ class RiskEngine:
             risk=assessment.risk, decision=decision, reasons=reasons,
             frozen_features=frozen_features([*active, *([new_freeze] if new_freeze else [])]),
             freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now)
-        committed = self.store.commit_score(result, profile, new_freeze)
-        if committed is result:  # counted once, and only once it is stored (retries are safe)
-            self.crowd.record(event)
-        return committed, assessment
+        return _Scored(result, new_freeze, assessment)
 
     def account_freezes(self, account_id: str) -> list[Freeze]:
         """Active freezes of the account, oldest first."""
@@ -131,3 +168,35 @@ class RiskEngine:
             raise EventIdConflict(
                 f"event_id {event.event_id!r} was already used for a different event")
         return known
+
+
+class _Batch:
+    """The state of one batch: profiles and active freezes read once per account and carried
+    from event to event, results of events seen earlier in the batch, what to commit."""
+
+    def __init__(self, engine: RiskEngine, now: float) -> None:
+        self.engine = engine
+        self.now = now
+        self.profiles: dict[str, AccountProfile] = {}
+        self.active: dict[str, list[Freeze]] = {}
+        self.results: dict[str, ScoreResult] = {}
+        self.pending: list[tuple[ScoreResult, AccountProfile, Freeze | None]] = []
+
+    def add(self, event: Event) -> ScoreResult:
+        engine = self.engine
+        known = self.results.get(event.event_id) or engine.store.find_result(event.event_id)
+        if known is not None:
+            return engine._replayed(known, event)
+        account = event.account_id
+        if account not in self.profiles:
+            self.profiles[account] = (engine.store.load_profile(account)
+                                      or AccountProfile.new(account))
+            self.active[account] = engine._active_freezes(account, self.now)
+        profile = self.profiles[account]
+        scored = engine._evaluate(event, profile, self.active[account], self.now)
+        if scored.freeze is not None:
+            self.active[account].append(scored.freeze)
+        engine.crowd.record(event)  # in order, as one call per event would after its commit
+        self.results[event.event_id] = scored.result
+        self.pending.append((scored.result, profile, scored.freeze))
+        return scored.result

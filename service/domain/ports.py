@@ -31,6 +31,13 @@ class RiskStore(Protocol):
     def commit_score(self, result: ScoreResult, profile: AccountProfile,
                      freeze: Freeze | None) -> ScoreResult: ...
 
+    def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
+                     ) -> bool:
+        """Commit many scored events in one transaction (the last profile of each account is
+        the one stored). If any event_id is already stored, nothing is written and the answer
+        is False."""
+        ...
+
     def ping(self) -> None:
         """Raise StoreUnavailable if the store cannot be used."""
         ...

@@ -54,6 +54,7 @@ flag; see :mod:`service.rpc.security`)."""
 PERMISSIONS: Mapping[str, frozenset[Role]] = {
     GUARD + "Score": frozenset({Role.GATEWAY}),
     GUARD + "ScoreStream": frozenset({Role.GATEWAY}),
+    GUARD + "ScoreBatch": frozenset({Role.GATEWAY}),
     GUARD + "GetAccountStatus": frozenset({Role.GATEWAY, Role.VERIFIER}),
     GUARD + "StartVerification": frozenset({Role.VERIFIER}),
     GUARD + "CompleteVerification": frozenset({Role.VERIFIER}),

@@ -12,7 +12,7 @@ import structlog
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.audit import Actor, Role
 from service.domain.clock import Clock
-from service.domain.decisions import ScoreResult
+from service.domain.decisions import Decision, ScoreResult
 from service.domain.engine import RiskEngine
 from service.domain.errors import DomainError, InvalidArgument, Unimplemented
 from service.domain.freezes import frozen_features
@@ -20,6 +20,7 @@ from service.domain.outcomes import OutcomeService
 from service.domain.restore import VerificationService
 from service.domain.validation import MAX_ID, check_id
 from service.rpc.auth import current_caller
+from service.rpc.batching import ScoreBatcher
 from service.rpc.converters import (
     challenge_to_proto,
     event_from_request,
@@ -31,6 +32,7 @@ from service.rpc.registry import Context, check_decoded
 from service.rpc.worker import StoreWorker
 
 log = structlog.get_logger("acctguard.score")
+MAX_BATCH = 10_000
 T = TypeVar("T")
 
 
@@ -52,6 +54,7 @@ class AccountGuardHandlers:
         self.verification = verification
         self.outcomes = outcomes
         self.worker = worker or StoreWorker()
+        self.batcher = ScoreBatcher(self.worker, engine.score_batch, engine.score)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.worker.run(fn, *args)
@@ -61,8 +64,8 @@ class AccountGuardHandlers:
         event = event_from_request(check_decoded(request))
         structlog.contextvars.bind_contextvars(event_id=event.event_id[:MAX_ID],
                                                account_id=event.account_id, kind=str(event.kind))
-        pending = asyncio.get_running_loop().run_in_executor(self.worker.executor,
-                                                             self.engine.score, event)
+        self.engine.validate(event)  # here, so a bad event fails only its own call
+        pending = self.batcher.submit(event)
         try:
             result = await asyncio.shield(pending)
         except asyncio.CancelledError:
@@ -89,6 +92,23 @@ class AccountGuardHandlers:
             structlog.contextvars.clear_contextvars()
             index += 1
             yield response
+
+    async def score_batch(self, request: pb.ScoreBatchRequest,
+                          context: Context) -> pb.ScoreBatchResponse:
+        count = len(request.requests)
+        if count > MAX_BATCH:
+            raise InvalidArgument("requests", f"has {count} events; at most {MAX_BATCH}")
+        events = []
+        for index, item in enumerate(request.requests):
+            try:
+                events.append(event_from_request(item))
+            except DomainError as error:
+                raise _at_position(error, index) from None
+        structlog.contextvars.bind_contextvars(events=count)
+        results = await self._run(self.engine.score_batch, events)
+        structlog.contextvars.bind_contextvars(
+            decisions={d.name: sum(r.decision is d for r in results) for d in Decision})
+        return pb.ScoreBatchResponse(responses=[result_to_response(r) for r in results])
 
     async def get_account_status(self, request: pb.GetAccountStatusRequest,
                                  context: Context) -> pb.AccountStatus:
@@ -170,6 +190,7 @@ class AccountGuardHandlers:
         return {
             "Score": self.score,
             "ScoreStream": self.score_stream,
+            "ScoreBatch": self.score_batch,
             "GetAccountStatus": self.get_account_status,
             "StartVerification": self.start_verification,
             "CompleteVerification": self.complete_verification,

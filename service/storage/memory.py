@@ -46,6 +46,15 @@ class InMemoryRiskStore:
             self.append_audit([freeze_audit_record(freeze)])
         return result
 
+    def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
+                     ) -> bool:
+        ids = [result.event_id for result, _, _ in scored]
+        if len(set(ids)) != len(ids) or any(i in self.results for i in ids):
+            return False
+        for result, profile, freeze in scored:
+            self.commit_score(result, profile, freeze)
+        return True
+
     def ping(self) -> None:
         return None
 

@@ -33,6 +33,20 @@ INSERT_FREEZE = (
     ":placed_by, :lifted_at, :lifted_by, :lift_reason)"
 )
 
+UPSERT_PROFILE = (
+    "INSERT INTO profiles (account_id, data, updated_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (account_id) DO UPDATE SET data = excluded.data, "
+    "updated_at = excluded.updated_at"
+)
+
+
+def _profile_json(profile: AccountProfile) -> str:
+    return json.dumps(profile.to_dict(), separators=(",", ":"))
+
+
+class _Conflict(Exception):
+    """An event of the batch is already stored: roll the batch back."""
+
 
 class SqliteRiskStore:
     def __init__(self, path: Path, synchronous: str = "FULL", timeout: float = 5.0,
@@ -73,16 +87,32 @@ class SqliteRiskStore:
                 known = dict(db.execute("SELECT * FROM scored_events WHERE event_id = ?",
                                         (result.event_id,)).fetchone())
             else:
-                db.execute(
-                    "INSERT INTO profiles (account_id, data, updated_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (account_id) DO UPDATE SET data = excluded.data, "
-                    "updated_at = excluded.updated_at",
-                    (profile.account_id, json.dumps(profile.to_dict(), separators=(",", ":")),
-                     result.scored_at))
+                db.execute(UPSERT_PROFILE, (profile.account_id, _profile_json(profile),
+                                            result.scored_at))
                 if freeze is not None:
                     db.execute(INSERT_FREEZE, freeze_row(freeze))
                     SqliteDatabase.append_audit(db, [freeze_audit_record(freeze)])
         return result_from_row(known) if known is not None else result
+
+    @store_errors
+    def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
+                     ) -> bool:
+        profiles = {profile.account_id: (profile, result.scored_at)
+                    for result, profile, _ in scored}
+        try:
+            with self.database.transaction() as db:
+                for result, _, freeze in scored:
+                    if not db.execute(INSERT_RESULT, result_row(result)).rowcount:
+                        raise _Conflict
+                    if freeze is not None:
+                        db.execute(INSERT_FREEZE, freeze_row(freeze))
+                        SqliteDatabase.append_audit(db, [freeze_audit_record(freeze)])
+                db.executemany(UPSERT_PROFILE, [
+                    (account, _profile_json(profile), at)
+                    for account, (profile, at) in profiles.items()])
+        except _Conflict:
+            return False
+        return True
 
     @store_errors
     def audit_entries(self, account_id: str) -> list[AuditRecord]:

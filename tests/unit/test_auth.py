@@ -45,7 +45,7 @@ ADMIN = pb.DESCRIPTOR.services_by_name["AccountGuardAdmin"]
 G = "/acctguard.v1.AccountGuard/"
 
 EXPECTED = {
-    Role.GATEWAY: {"Score", "ScoreStream", "GetAccountStatus"},
+    Role.GATEWAY: {"Score", "ScoreStream", "ScoreBatch", "GetAccountStatus"},
     Role.VERIFIER: {"StartVerification", "CompleteVerification", "Unfreeze",
                     "EnrollAuthenticator", "GetAccountStatus", "ReportOutcome"},
     Role.ADMIN: {m.name for m in GUARD.methods},

@@ -47,6 +47,7 @@ class ReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NEW_ACCOUNT: _ClassVar[ReasonCode]
     UNUSUAL_PATTERN: _ClassVar[ReasonCode]
     OPERATOR_FREEZE: _ClassVar[ReasonCode]
+    TINY_AMOUNT: _ClassVar[ReasonCode]
 
 class CreditFeature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -113,6 +114,7 @@ FEATURE_FROZEN: ReasonCode
 NEW_ACCOUNT: ReasonCode
 UNUSUAL_PATTERN: ReasonCode
 OPERATOR_FREEZE: ReasonCode
+TINY_AMOUNT: ReasonCode
 CREDIT_FEATURE_UNSPECIFIED: CreditFeature
 CREDIT_LINE: CreditFeature
 INSTALLMENT_LOAN: CreditFeature
@@ -215,6 +217,18 @@ class AccountChangeEvent(_message.Message):
     device_id: str
     ip: str
     def __init__(self, event_id: _Optional[str] = ..., account_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., change: _Optional[_Union[AccountChangeKind, str]] = ..., device_id: _Optional[str] = ..., ip: _Optional[str] = ...) -> None: ...
+
+class ScoreBatchRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[ScoreRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[ScoreRequest, _Mapping]]] = ...) -> None: ...
+
+class ScoreBatchResponse(_message.Message):
+    __slots__ = ("responses",)
+    RESPONSES_FIELD_NUMBER: _ClassVar[int]
+    responses: _containers.RepeatedCompositeFieldContainer[ScoreResponse]
+    def __init__(self, responses: _Optional[_Iterable[_Union[ScoreResponse, _Mapping]]] = ...) -> None: ...
 
 class Reason(_message.Message):
     __slots__ = ("code", "message", "weight")

@@ -47,6 +47,11 @@ class AccountGuardStub:
                 request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreRequest.SerializeToString,
                 response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreResponse.FromString,
                 _registered_method=True)
+        self.ScoreBatch = channel.unary_unary(
+                '/acctguard.v1.AccountGuard/ScoreBatch',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreBatchRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreBatchResponse.FromString,
+                _registered_method=True)
         self.GetAccountStatus = channel.unary_unary(
                 '/acctguard.v1.AccountGuard/GetAccountStatus',
                 request_serializer=acctguard_dot_v1_dot_acctguard__pb2.GetAccountStatusRequest.SerializeToString,
@@ -95,6 +100,15 @@ class AccountGuardServicer:
 
     def ScoreStream(self, request_iterator, context):
         """One response per request, in request order. Events of one account must be sent in time order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScoreBatch(self, request, context):
+        """Many events in one call (replays, stream consumers): responses in request order, committed
+        together before the reply. Events of one account are applied in request order. A bad event
+        fails the whole call with INVALID_ARGUMENT naming it (requests[i]...), and nothing is written.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,6 +169,11 @@ def add_AccountGuardServicer_to_server(servicer, server):
                     servicer.ScoreStream,
                     request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreRequest.FromString,
                     response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreResponse.SerializeToString,
+            ),
+            'ScoreBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScoreBatch,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreBatchRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ScoreBatchResponse.SerializeToString,
             ),
             'GetAccountStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAccountStatus,
@@ -243,6 +262,33 @@ class AccountGuard:
             '/acctguard.v1.AccountGuard/ScoreStream',
             acctguard_dot_v1_dot_acctguard__pb2.ScoreRequest.SerializeToString,
             acctguard_dot_v1_dot_acctguard__pb2.ScoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScoreBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuard/ScoreBatch',
+            acctguard_dot_v1_dot_acctguard__pb2.ScoreBatchRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.ScoreBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

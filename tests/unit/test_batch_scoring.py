@@ -1,0 +1,76 @@
+"""A batch gives every event the answer it would get alone, in order; a bad event stops the
+batch before anything is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.demo import normal_week, takeover, takeover_start
+from detectors.events import LoginEvent
+from service.domain.clock import ManualClock
+from service.domain.engine import EngineSettings, RiskEngine
+from service.domain.errors import InvalidArgument
+from service.domain.policy import RiskPolicy
+from service.storage.memory import InMemoryRiskStore
+from service.storage.sqlite import SqliteRiskStore
+from tests.unit.fakes import FixedScorer
+
+START = 1_767_225_600.0
+
+
+def _events():
+    events = [*normal_week("a", START), *normal_week("b", START + 3600)]
+    events.sort(key=lambda e: e.occurred_at)
+    return [*events, *takeover("a", takeover_start(START)), *takeover("b", takeover_start(START))]
+
+
+def _engine(store, risks):
+    return RiskEngine(FixedScorer(risks), RiskPolicy(), store, ManualClock(START + 30 * 86400),
+                      EngineSettings(max_future_skew_seconds=1e9))
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def make_store(request, tmp_path):
+    counter = iter(range(100))
+
+    def make():
+        if request.param == "memory":
+            return InMemoryRiskStore()
+        return SqliteRiskStore(tmp_path / f"db{next(counter)}.sqlite3", synchronous="NORMAL")
+    return make
+
+
+def test_batches_of_any_size_give_the_answers_of_single_calls(make_store):
+    events = _events()
+    risks = {e.event_id: 1.0 for e in events if "ato" in e.event_id}
+    alone = _engine(make_store(), risks)
+    expected = [alone.score(e) for e in events]
+    for size in (1, 7, len(events)):
+        batched = _engine(make_store(), risks)
+        results = []
+        for start in range(0, len(events), size):
+            results += batched.score_batch(events[start:start + size])
+        assert results == expected, size
+        assert batched.store.freezes("a") == alone.store.freezes("a")
+        assert batched.store.load_profile("b").to_dict() == alone.store.load_profile("b").to_dict()
+
+
+def test_an_event_repeated_in_a_batch_or_after_it_gets_the_first_answer(make_store):
+    engine = _engine(make_store(), {"x": 1.0})
+    event = LoginEvent("x", "a", START, success=True)
+    first, again = engine.score_batch([event, event])
+    assert first == again
+    assert engine.score_batch([event]) == [first]
+    assert len(engine.store.freezes("a")) <= 1
+
+
+def test_a_bad_event_fails_the_batch_and_writes_nothing(make_store):
+    store = make_store()
+    engine = _engine(store, {})
+    good = LoginEvent("ok", "a", START, success=True)
+    bad = LoginEvent("bad", "a", START, latitude=123.0)
+    with pytest.raises(InvalidArgument) as raised:
+        engine.score_batch([good, bad])
+    assert raised.value.field == "requests[1].login.latitude"
+    assert store.find_result("ok") is None
+    assert store.load_profile("a") is None
