@@ -114,6 +114,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(
         freeze_ttl_seconds=settings.freeze_ttl_hours * 3600.0,
         max_future_skew_seconds=settings.max_future_skew_seconds))
+    engine.warm_up()
+    store.ping()
     worker = StoreWorker()
     handlers = AccountGuardHandlers(
         engine, clock, build_verification(settings, store, challenges, ledger, clock),

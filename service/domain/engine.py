@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from detectors.crowd import NetworkFailures
-from detectors.events import CreditFeature, Event, TransactionEvent
+from detectors.events import (
+    AccountChangeEvent,
+    AccountChangeKind,
+    CreditFeature,
+    Event,
+    LoginEvent,
+    TransactionEvent,
+)
 from detectors.explain import describe
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
@@ -54,6 +61,19 @@ class RiskEngine:
         self.settings = settings
         # Failed sign-ins per network across accounts, for the last hour: process state.
         self.crowd = NetworkFailures()
+
+    def warm_up(self) -> None:
+        """Run one synthetic event of each kind through features, detectors, calibration and
+        policy (nothing is read from or written to the store), so the first real call does not
+        pay for first-use costs."""
+        now = self.clock.now()
+        for event in (
+                LoginEvent("warm-up-login", "warm-up", now, ip="192.0.2.1", device_id="d",
+                           country="DE", latitude=52.5, longitude=13.4, asn=64500),
+                TransactionEvent("warm-up-tx", "warm-up", now, amount_minor=1000,
+                                 currency="EUR", payee_id="p", device_id="d"),
+                AccountChangeEvent("warm-up-change", "warm-up", now, AccountChangeKind.EMAIL)):
+            self._evaluate(event, AccountProfile.new("warm-up"), [], now)
 
     def validate(self, event: Event) -> None:
         """Raise InvalidArgument, naming the field, if the event cannot be scored."""
