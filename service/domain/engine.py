@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from detectors.crowd import NetworkFailures
+from detectors.crowd import CrowdSignals, NetworkFailures
 from detectors.events import (
     AccountChangeEvent,
     AccountChangeKind,
@@ -109,7 +109,7 @@ class RiskEngine:
             except InvalidArgument as error:
                 raise InvalidArgument(f"requests[{index}].{error.field}", error.problem) from None
         batch = _Batch(self, now)
-        results = [batch.add(event) for event in events]
+        results = batch.run(events)
         if batch.pending and not self.store.commit_batch(batch.pending):
             # Another writer stored one of these events meanwhile: redo them one by one (the
             # crowd signal then counts their failed sign-ins twice, which only makes it
@@ -121,6 +121,11 @@ class RiskEngine:
                   now: float) -> _Scored:
         """Score, decide and (maybe) freeze; updates ``profile`` in place. Writes nothing."""
         assessment = self.scorer.assess(event, profile, self.crowd.signals(event))
+        return self._conclude(event, profile, active, now, assessment)
+
+    def _conclude(self, event: Event, profile: AccountProfile, active: list[Freeze],
+                  now: float, assessment: Assessment) -> _Scored:
+        """The decision, freeze and result for an assessed event; updates ``profile``."""
         accumulator = self.scorer.accumulator
         level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
                                   event.occurred_at)
@@ -191,32 +196,65 @@ class RiskEngine:
 
 
 class _Batch:
-    """The state of one batch: profiles and active freezes read once per account and carried
-    from event to event, results of events seen earlier in the batch, what to commit."""
+    """One batch. First, in batch order, each new event reads and then feeds the crowd signal
+    (which depends on events only, not on decisions). Then the events are assessed in waves,
+    wave k holding the k-th new event of every account (one numpy pass per kind and wave), and
+    concluded, so each account's events meet its profile in order. Every event sees what it
+    would have seen with one call per event."""
 
     def __init__(self, engine: RiskEngine, now: float) -> None:
         self.engine = engine
         self.now = now
         self.profiles: dict[str, AccountProfile] = {}
         self.active: dict[str, list[Freeze]] = {}
-        self.results: dict[str, ScoreResult] = {}
         self.pending: list[tuple[ScoreResult, AccountProfile, Freeze | None]] = []
 
-    def add(self, event: Event) -> ScoreResult:
+    def run(self, events: Sequence[Event]) -> list[ScoreResult]:
+        out: list[ScoreResult | None] = [None] * len(events)
+        first: dict[str, int] = {}  # event_id -> index of its first new occurrence
+        waves: list[list[tuple[int, Event, CrowdSignals]]] = []
+        depth: dict[str, int] = {}
         engine = self.engine
-        known = self.results.get(event.event_id) or engine.store.find_result(event.event_id)
-        if known is not None:
-            return engine._replayed(known, event)
-        account = event.account_id
+        for index, event in enumerate(events):
+            if event.event_id in first:
+                continue  # answered below, once its first occurrence is
+            known = engine.store.find_result(event.event_id)
+            if known is not None:
+                out[index] = engine._replayed(known, event)
+                continue
+            first[event.event_id] = index
+            self._load(event.account_id)
+            wave = depth.get(event.account_id, 0)
+            depth[event.account_id] = wave + 1
+            if wave == len(waves):
+                waves.append([])
+            waves[wave].append((index, event, engine.crowd.signals(event)))
+            engine.crowd.record(event)  # as one call per event would, after its commit
+        for wave_events in waves:
+            self._assess(wave_events, out)
+        for index, event in enumerate(events):
+            if out[index] is None:
+                earlier = out[first[event.event_id]]
+                assert earlier is not None
+                out[index] = engine._replayed(earlier, event)
+        return [result for result in out if result is not None]
+
+    def _load(self, account: str) -> None:
         if account not in self.profiles:
-            self.profiles[account] = (engine.store.load_profile(account)
+            self.profiles[account] = (self.engine.store.load_profile(account)
                                       or AccountProfile.new(account))
-            self.active[account] = engine._active_freezes(account, self.now)
-        profile = self.profiles[account]
-        scored = engine._evaluate(event, profile, self.active[account], self.now)
-        if scored.freeze is not None:
-            self.active[account].append(scored.freeze)
-        engine.crowd.record(event)  # in order, as one call per event would after its commit
-        self.results[event.event_id] = scored.result
-        self.pending.append((scored.result, profile, scored.freeze))
-        return scored.result
+            self.active[account] = self.engine._active_freezes(account, self.now)
+
+    def _assess(self, wave: list[tuple[int, Event, CrowdSignals]],
+                out: list[ScoreResult | None]) -> None:
+        engine = self.engine
+        assessments = engine.scorer.assess_many(
+            [(event, self.profiles[event.account_id], crowd) for _, event, crowd in wave])
+        for (index, event, _), assessment in zip(wave, assessments, strict=True):
+            profile = self.profiles[event.account_id]
+            active = self.active[event.account_id]
+            scored = engine._conclude(event, profile, active, self.now, assessment)
+            if scored.freeze is not None:
+                active.append(scored.freeze)
+            out[index] = scored.result
+            self.pending.append((scored.result, profile, scored.freeze))

@@ -18,6 +18,8 @@ EARLIEST = 946684800.0  # 2000-01-01T00:00:00Z
 _ID = re.compile(r"[\x21-\x7e]+")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 def check_id(field: str, value: str) -> str:
@@ -40,6 +42,8 @@ def _check_ip(field: str, value: str) -> None:
     if not value:
         return
     _check_text(field, value, 64)
+    if _IPV4.fullmatch(value):  # the common case, without ipaddress's cost
+        return
     try:
         ipaddress.ip_address(value)
     except ValueError:

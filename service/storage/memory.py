@@ -51,8 +51,13 @@ class InMemoryRiskStore:
         ids = [result.event_id for result, _, _ in scored]
         if len(set(ids)) != len(ids) or any(i in self.results for i in ids):
             return False
-        for result, profile, freeze in scored:
-            self.commit_score(result, profile, freeze)
+        for result, _, freeze in scored:
+            self.results[result.event_id] = result
+            if freeze is not None:
+                self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
+                self.append_audit([freeze_audit_record(freeze)])
+        for profile in {id(p): p for _, p, _ in scored}.values():  # the last state, once
+            self.profiles[profile.account_id] = copy.deepcopy(profile)
         return True
 
     def ping(self) -> None:

@@ -26,3 +26,6 @@ class FixedScorer:
         risk = self.risks.get(event.event_id, 0.1)
         reasons = (Reason(ReasonCode.NEW_DEVICE, "new device", 1.0),)
         return Assessment(EventKind(event.kind), risk, reasons, THRESHOLDS, profile.is_empty)
+
+    def assess_many(self, items: list[tuple[Event, AccountProfile, object]]) -> list[Assessment]:
+        return [self.assess(event, profile, crowd) for event, profile, crowd in items]

@@ -74,3 +74,25 @@ def test_a_bad_event_fails_the_batch_and_writes_nothing(make_store):
     assert raised.value.field == "requests[1].login.latitude"
     assert store.find_result("ok") is None
     assert store.load_profile("a") is None
+
+
+def test_with_the_real_model_batches_change_no_answer(model_path, tmp_path):
+    from detectors.model import RiskModel
+    from detectors.scoring import Scorer
+    from detectors.simulation import SimulationConfig, simulate
+
+    model = RiskModel.load(model_path)
+    events = [item.event for item in simulate(SimulationConfig(accounts=60, days=10, seed=4,
+                                                               attack_rate=0.3))]
+
+    def engine():
+        return RiskEngine(Scorer(model), RiskPolicy(), InMemoryRiskStore(),
+                          ManualClock(START), EngineSettings(max_future_skew_seconds=1e12))
+    alone = engine()
+    expected = [alone.score(e) for e in events]
+    for size in (16, 250):
+        batched = engine()
+        results = []
+        for start in range(0, len(events), size):
+            results += batched.score_batch(events[start:start + size])
+        assert results == expected, size
