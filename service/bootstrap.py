@@ -26,9 +26,9 @@ from service.keys import AesGcmBox, derive_key, load_or_create_key
 from service.rpc.admin_servicer import AdminHandlers
 from service.rpc.servicer import AccountGuardHandlers
 from service.rpc.worker import StoreWorker
+from service.storage.sql_restore import SqlFreezeLedger, SqlVerificationStore
 from service.storage.sqlite import SqliteRiskStore
 from service.storage.sqlite_db import SqliteDatabase
-from service.storage.sqlite_restore import SqliteFreezeLedger, SqliteVerificationStore
 from service.webhook import WebhookCodeSender
 
 log = structlog.get_logger("acctguard.bootstrap")
@@ -77,8 +77,8 @@ class Application:
     engine: RiskEngine
     handlers: AccountGuardHandlers
     admin_handlers: AdminHandlers
-    ledger: SqliteFreezeLedger
-    verification_store: SqliteVerificationStore
+    ledger: SqlFreezeLedger
+    verification_store: SqlVerificationStore
     clock: Clock = field(default_factory=SystemClock)
 
     def services(self) -> list[tuple[ServiceDescriptor, dict[str, Callable[..., Any]]]]:
@@ -92,7 +92,7 @@ class Application:
 
 
 def build_verification(settings: Settings, store: SqliteRiskStore,
-                       challenges: SqliteVerificationStore, ledger: SqliteFreezeLedger,
+                       challenges: SqlVerificationStore, ledger: SqlFreezeLedger,
                        clock: Clock) -> VerificationService:
     root = load_or_create_key(settings.resolved_verification_key_path, "verification key")
     sender = (WebhookCodeSender(settings.code_webhook_url, settings.code_webhook_secret)
@@ -109,8 +109,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     model = load_or_train_model(settings)
     database = SqliteDatabase(settings.database_path, synchronous=settings.sqlite_synchronous)
     store = SqliteRiskStore(settings.database_path, database=database)
-    challenges = SqliteVerificationStore(database)
-    ledger = SqliteFreezeLedger(database)
+    challenges = SqlVerificationStore(database)
+    ledger = SqlFreezeLedger(database)
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(
         freeze_ttl_seconds=settings.freeze_ttl_hours * 3600.0,
         max_future_skew_seconds=settings.max_future_skew_seconds))

@@ -58,12 +58,12 @@ def outcomes() -> None:
 def export(data_dir: Path | None, out: Path) -> None:
     """Write every reported outcome, one JSON object per line."""
     from service.evaluation.outcomes import write_outcomes
+    from service.storage.sql_restore import SqlFreezeLedger
     from service.storage.sqlite_db import SqliteDatabase
-    from service.storage.sqlite_restore import SqliteFreezeLedger
 
     database = SqliteDatabase(_database(data_dir))
     try:
-        count = write_outcomes(SqliteFreezeLedger(database).outcomes(), out)
+        count = write_outcomes(SqlFreezeLedger(database).outcomes(), out)
     finally:
         database.close()
     click.echo(json.dumps({"outcomes": count, "out": str(out)}))

@@ -26,11 +26,13 @@ from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment, Scorer
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
-from service.domain.errors import EventIdConflict, InvalidArgument
+from service.domain.errors import ConcurrentUpdate, EventIdConflict, InvalidArgument
 from service.domain.freezes import Freeze, frozen_features
 from service.domain.policy import RiskPolicy
 from service.domain.ports import RiskStore
 from service.domain.validation import validate_event
+
+MAX_ATTEMPTS = 5  # scoring again after a concurrent update of the same account
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +89,24 @@ class RiskEngine:
         Evaluation uses the assessment to compare detectors one by one."""
         now = self.clock.now()
         validate_event(event, now, self.settings.max_future_skew_seconds)
-        known = self.store.find_result(event.event_id)
-        if known is not None:
-            return self._replayed(known, event), None
-        profile = self.store.load_profile(event.account_id) or AccountProfile.new(event.account_id)
-        active = self._active_freezes(event.account_id, now)
-        scored = self._evaluate(event, profile, active, now)
-        committed = self.store.commit_score(scored.result, profile, scored.freeze)
-        if committed is scored.result:  # counted once, and only once stored (retries are safe)
-            self.crowd.record(event)
-        return committed, scored.assessment
+        for _ in range(MAX_ATTEMPTS):
+            known = self.store.find_result(event.event_id)
+            if known is not None:
+                return self._replayed(known, event), None
+            stored, version = self.store.load_versioned(event.account_id)
+            profile = stored or AccountProfile.new(event.account_id)
+            active = self._active_freezes(event.account_id, now)
+            scored = self._evaluate(event, profile, active, now)
+            try:
+                committed = self.store.commit_score(scored.result, profile, scored.freeze,
+                                                    version)
+            except ConcurrentUpdate:
+                continue  # another replica updated the account meanwhile: score it again
+            if committed is scored.result:  # counted once, and only once stored
+                self.crowd.record(event)
+            return committed, scored.assessment
+        raise ConcurrentUpdate(f"the account {event.account_id!r} is being updated by others; "
+                               "try again")
 
     def score_batch(self, events: Sequence[Event]) -> list[ScoreResult]:
         """Many events, applied in order exactly as one call each would be, committed in one
@@ -110,7 +120,7 @@ class RiskEngine:
                 raise InvalidArgument(f"requests[{index}].{error.field}", error.problem) from None
         batch = _Batch(self, now)
         results = batch.run(events)
-        if batch.pending and not self.store.commit_batch(batch.pending):
+        if batch.pending and not self.store.commit_batch(batch.pending, batch.versions):
             # Another writer stored one of these events meanwhile: redo them one by one (the
             # crowd signal then counts their failed sign-ins twice, which only makes it
             # slightly more cautious for an hour).
@@ -207,6 +217,7 @@ class _Batch:
         self.now = now
         self.profiles: dict[str, AccountProfile] = {}
         self.active: dict[str, list[Freeze]] = {}
+        self.versions: dict[str, int] = {}
         self.pending: list[tuple[ScoreResult, AccountProfile, Freeze | None]] = []
 
     def run(self, events: Sequence[Event]) -> list[ScoreResult]:
@@ -241,8 +252,8 @@ class _Batch:
 
     def _load(self, account: str) -> None:
         if account not in self.profiles:
-            self.profiles[account] = (self.engine.store.load_profile(account)
-                                      or AccountProfile.new(account))
+            stored, self.versions[account] = self.engine.store.load_versioned(account)
+            self.profiles[account] = stored or AccountProfile.new(account)
             self.active[account] = self.engine._active_freezes(account, self.now)
 
     def _assess(self, wave: list[tuple[int, Event, CrowdSignals]],

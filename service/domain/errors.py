@@ -40,3 +40,7 @@ class RateLimited(DomainError):
 
 class DeliveryFailed(DomainError):
     """A one-time code could not be handed to the delivery webhook."""
+
+
+class ConcurrentUpdate(DomainError):
+    """Another writer changed the same account at the same moment; the work can be redone."""

@@ -22,20 +22,27 @@ class RiskStore(Protocol):
 
     def load_profile(self, account_id: str) -> AccountProfile | None: ...
 
+    def load_versioned(self, account_id: str) -> tuple[AccountProfile | None, int]:
+        """The profile and its version (0 when there is none yet)."""
+        ...
+
     def find_result(self, event_id: str) -> ScoreResult | None: ...
 
     def freezes(self, account_id: str) -> list[Freeze]:
         """Every freeze of the account, oldest first, in its stored state."""
         ...
 
-    def commit_score(self, result: ScoreResult, profile: AccountProfile,
-                     freeze: Freeze | None) -> ScoreResult: ...
+    def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
+                     expected_version: int = -1) -> ScoreResult:
+        """``expected_version``: the version the profile was read at; if it changed meanwhile,
+        raise ConcurrentUpdate and write nothing (-1: do not check)."""
+        ...
 
     def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
-                     ) -> bool:
+                     versions: dict[str, int] | None = None) -> bool:
         """Commit many scored events in one transaction (the last profile of each account is
-        the one stored). If any event_id is already stored, nothing is written and the answer
-        is False."""
+        the one stored). If any event_id is already stored, or a profile is no longer at the
+        version in ``versions``, nothing is written and the answer is False."""
         ...
 
     def ping(self) -> None:

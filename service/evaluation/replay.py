@@ -62,8 +62,9 @@ class ReplayRiskStore(InMemoryRiskStore):
     def load_profile(self, account_id: str) -> AccountProfile | None:
         return self.profiles.get(account_id)
 
-    def commit_score(self, result: ScoreResult, profile: AccountProfile,
-                     freeze: Freeze | None) -> ScoreResult:
+    def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
+                     expected_version: int = -1) -> ScoreResult:
+        """One writer: the version is never stale, so it is not checked."""
         known = self.results.get(result.event_id)
         if known is not None:
             return known

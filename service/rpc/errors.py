@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 
 from service.domain.errors import (
+    ConcurrentUpdate,
     DeliveryFailed,
     DomainError,
     EventIdConflict,
@@ -34,6 +35,8 @@ def status_for(error: DomainError) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.RESOURCE_EXHAUSTED, str(error)
     if isinstance(error, DeliveryFailed):
         return grpc.StatusCode.UNAVAILABLE, str(error)
+    if isinstance(error, ConcurrentUpdate):
+        return grpc.StatusCode.ABORTED, str(error)
     if isinstance(error, FailedPrecondition):
         return grpc.StatusCode.FAILED_PRECONDITION, str(error)
     return grpc.StatusCode.FAILED_PRECONDITION, str(error)

@@ -7,6 +7,7 @@ import copy
 from detectors.profile import AccountProfile
 from service.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord, audit_hash
 from service.domain.decisions import ScoreResult
+from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
 from service.storage.records import freeze_audit_record
 
@@ -17,6 +18,7 @@ class InMemoryRiskStore:
         self.results: dict[str, ScoreResult] = {}
         self.freezes_by_account: dict[str, list[Freeze]] = {}
         self.audit: list[AuditEntry] = []
+        self.versions: dict[str, int] = {}
 
     def append_audit(self, records: list[AuditRecord]) -> None:
         for record in records:
@@ -28,28 +30,35 @@ class InMemoryRiskStore:
         profile = self.profiles.get(account_id)
         return copy.deepcopy(profile) if profile is not None else None
 
+    def load_versioned(self, account_id: str) -> tuple[AccountProfile | None, int]:
+        return self.load_profile(account_id), self.versions.get(account_id, 0)
+
     def find_result(self, event_id: str) -> ScoreResult | None:
         return self.results.get(event_id)
 
     def freezes(self, account_id: str) -> list[Freeze]:
         return list(self.freezes_by_account.get(account_id, []))
 
-    def commit_score(self, result: ScoreResult, profile: AccountProfile,
-                     freeze: Freeze | None) -> ScoreResult:
+    def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
+                     expected_version: int = -1) -> ScoreResult:
         known = self.results.get(result.event_id)
         if known is not None:
             return known
+        if not self._version_holds(profile.account_id, expected_version):
+            raise ConcurrentUpdate(f"the profile of {profile.account_id!r} changed")
         self.results[result.event_id] = result
-        self.profiles[profile.account_id] = copy.deepcopy(profile)
+        self._store_profile(profile)
         if freeze is not None:
             self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
             self.append_audit([freeze_audit_record(freeze)])
         return result
 
     def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
-                     ) -> bool:
+                     versions: dict[str, int] | None = None) -> bool:
         ids = [result.event_id for result, _, _ in scored]
         if len(set(ids)) != len(ids) or any(i in self.results for i in ids):
+            return False
+        if not all(self._version_holds(a, v) for a, v in (versions or {}).items()):
             return False
         for result, _, freeze in scored:
             self.results[result.event_id] = result
@@ -57,8 +66,15 @@ class InMemoryRiskStore:
                 self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
                 self.append_audit([freeze_audit_record(freeze)])
         for profile in {id(p): p for _, p, _ in scored}.values():  # the last state, once
-            self.profiles[profile.account_id] = copy.deepcopy(profile)
+            self._store_profile(profile)
         return True
+
+    def _version_holds(self, account_id: str, expected: int) -> bool:
+        return expected == -1 or self.versions.get(account_id, 0) == expected
+
+    def _store_profile(self, profile: AccountProfile) -> None:
+        self.profiles[profile.account_id] = copy.deepcopy(profile)
+        self.versions[profile.account_id] = self.versions.get(profile.account_id, 0) + 1
 
     def ping(self) -> None:
         return None

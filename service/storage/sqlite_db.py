@@ -9,10 +9,9 @@ exclusive lock so several processes opening the file at once migrate it once.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -27,22 +26,11 @@ from service.domain.audit import (
     verify_chain,
 )
 from service.domain.errors import StoreUnavailable
+from service.storage.sql_database import Params
 from service.storage.sqlite_schema import MIGRATIONS
 
 T = TypeVar("T")
 P = ParamSpec("P")
-
-
-def store_errors(method: Callable[P, T]) -> Callable[P, T]:
-    """SQLite failures (locked, disk I/O, corrupt file) become StoreUnavailable, which the RPC
-    layer answers with UNAVAILABLE; the cause stays in the exception chain for the log."""
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return method(*args, **kwargs)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"the SQLite risk store failed ({type(exc).__name__})") from exc
-    return wrapper
 
 
 def _entry(row: sqlite3.Row) -> AuditEntry:
@@ -84,7 +72,7 @@ class SqliteDatabase:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         """A write transaction (BEGIN IMMEDIATE), committed when the block ends normally and
         rolled back if it raises."""
         with self._lock:
@@ -97,18 +85,17 @@ class SqliteDatabase:
                     self._db.execute("ROLLBACK")
                 raise
 
-    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
     def query_one(self, sql: str,
-                  params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
+                  params: Params = ()) -> sqlite3.Row | None:
         with self._lock:
             row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
             return row
 
-    @staticmethod
-    def append_audit(db: sqlite3.Connection, records: Iterable[AuditRecord]) -> None:
+    def append_audit(self, db: Any, records: Iterable[AuditRecord]) -> None:
         """Append inside the caller's transaction (so the entry and the change it records are
         committed together, and BEGIN IMMEDIATE serialises writers of the chain)."""
         for record in records:

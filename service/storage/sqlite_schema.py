@@ -113,4 +113,8 @@ MIGRATIONS: tuple[str, ...] = (
         reported_by TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE profiles ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    UPDATE profiles SET version = 1;
+    """,
 )

@@ -21,7 +21,7 @@ from service.domain.freezes import Freeze
 from service.domain.outcomes import Outcome, OutcomeReport
 from service.evaluation.outcomes import REPORTED_FRAUD, read_outcomes, relabel, write_outcomes
 from service.storage.sqlite import SqliteRiskStore
-from service.storage.sqlite_restore import SqliteFreezeLedger
+from service.storage.sql_restore import SqlFreezeLedger
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +97,7 @@ def test_audit_verify_and_outcomes_export(tmp_path):
     for event_id in ("e1", "e2"):
         result, freeze = _freeze(event_id)
         store.commit_score(result, AccountProfile.new("a1"), freeze)
-    ledger = SqliteFreezeLedger(store.database)
+    ledger = SqlFreezeLedger(store.database)
     ledger.record_outcome(OutcomeReport("e1", "a1", Outcome.CONFIRMED_FRAUD, 150.0, "ops"),
                           [AuditRecord.of(150.0, "ops", "outcome.reported", "a1", "e1")])
     store.close()

@@ -37,7 +37,7 @@ from service.storage.memory import InMemoryRiskStore
 from service.storage.memory_restore import InMemoryFreezeLedger, InMemoryVerificationStore
 from service.storage.sqlite import SqliteRiskStore
 from service.storage.sqlite_db import SqliteDatabase
-from service.storage.sqlite_restore import SqliteFreezeLedger, SqliteVerificationStore
+from service.storage.sql_restore import SqlFreezeLedger, SqlVerificationStore
 from tests.unit.fakes import FixedScorer
 
 START = 1_767_225_600.0
@@ -77,7 +77,7 @@ def _stores(kind, tmp_path):
         return risk, challenges, InMemoryFreezeLedger(risk, challenges)
     database = SqliteDatabase(tmp_path / "db.sqlite3", synchronous="NORMAL")
     return (SqliteRiskStore(tmp_path / "db.sqlite3", database=database),
-            SqliteVerificationStore(database), SqliteFreezeLedger(database))
+            SqlVerificationStore(database), SqlFreezeLedger(database))
 
 
 def _rig(kind, tmp_path, sender=None, rules=None):

@@ -7,8 +7,6 @@ audit entries, so a lost race writes nothing and reports False.
 
 from __future__ import annotations
 
-import sqlite3
-
 from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
 from service.domain.freezes import Freeze, FreezeState
 from service.domain.outcomes import OutcomeReport
@@ -20,8 +18,8 @@ from service.storage.records import (
     freeze_row,
     outcome_from_row,
 )
-from service.storage.sqlite import INSERT_FREEZE
-from service.storage.sqlite_db import SqliteDatabase, store_errors
+from service.storage.sql_database import Connection, SqlDatabase, store_errors
+from service.storage.sql_risk import INSERT_FREEZE
 
 INSERT_CHALLENGE = (
     "INSERT INTO challenges (challenge_id, account_id, method, started_by, created_at, "
@@ -40,15 +38,15 @@ class _Abort(Exception):
     """Rolls back a transaction whose condition no longer holds."""
 
 
-class SqliteVerificationStore:
-    def __init__(self, database: SqliteDatabase) -> None:
+class SqlVerificationStore:
+    def __init__(self, database: SqlDatabase) -> None:
         self.database = database
 
     @store_errors
     def add_challenge(self, challenge: Challenge, audit: AuditRecord) -> None:
         with self.database.transaction() as db:
             db.execute(INSERT_CHALLENGE, challenge_row(challenge))
-            SqliteDatabase.append_audit(db, [audit])
+            self.database.append_audit(db, [audit])
 
     @store_errors
     def load_challenge(self, challenge_id: str) -> Challenge | None:
@@ -82,19 +80,20 @@ class SqliteVerificationStore:
                 if locked_until is not None:
                     db.execute(
                         "INSERT INTO verification_locks (account_id, locked_until) VALUES (?, ?) "
-                        "ON CONFLICT (account_id) DO UPDATE SET locked_until = "
-                        "MAX(locked_until, excluded.locked_until)",
+                        "ON CONFLICT (account_id) DO UPDATE SET locked_until = CASE WHEN "
+                        "excluded.locked_until > verification_locks.locked_until THEN "
+                        "excluded.locked_until ELSE verification_locks.locked_until END",
                         (updated.account_id, locked_until))
-                SqliteDatabase.append_audit(db, audit)
+                self.database.append_audit(db, audit)
         except _Abort:
             return False
         return True
 
     @store_errors
     def failures_since(self, account_id: str, since: float) -> int:
-        row = self.database.query_one("SELECT COUNT(*) FROM verification_failures "
+        row = self.database.query_one("SELECT COUNT(*) AS n FROM verification_failures "
                                       "WHERE account_id = ? AND at > ?", (account_id, since))
-        return int(row[0]) if row else 0
+        return int(row["n"]) if row else 0
 
     @store_errors
     def locked_until(self, account_id: str) -> float | None:
@@ -110,7 +109,7 @@ class SqliteVerificationStore:
                 "VALUES (?, ?, -1, ?) ON CONFLICT (account_id) DO UPDATE SET "
                 "sealed_secret = excluded.sealed_secret, last_step = -1, "
                 "enrolled_at = excluded.enrolled_at", (account_id, sealed_secret, audit.at))
-            SqliteDatabase.append_audit(db, [audit])
+            self.database.append_audit(db, [audit])
 
     @store_errors
     def authenticator(self, account_id: str) -> tuple[bytes, int] | None:
@@ -120,8 +119,8 @@ class SqliteVerificationStore:
         return (bytes(row["sealed_secret"]), int(row["last_step"])) if row else None
 
 
-class SqliteFreezeLedger:
-    def __init__(self, database: SqliteDatabase) -> None:
+class SqlFreezeLedger:
+    def __init__(self, database: SqlDatabase) -> None:
         self.database = database
 
     @store_errors
@@ -133,7 +132,7 @@ class SqliteFreezeLedger:
     def add_freeze(self, freeze: Freeze, audit: AuditRecord) -> None:
         with self.database.transaction() as db:
             db.execute(INSERT_FREEZE, freeze_row(freeze))
-            SqliteDatabase.append_audit(db, [audit])
+            self.database.append_audit(db, [audit])
 
     @store_errors
     def lift_freezes(self, lifted: list[Freeze], audit: list[AuditRecord],
@@ -149,13 +148,13 @@ class SqliteFreezeLedger:
                 for freeze in lifted:
                     if not self._lift(db, freeze):
                         raise _Abort
-                SqliteDatabase.append_audit(db, audit)
+                self.database.append_audit(db, audit)
         except _Abort:
             return False
         return True
 
     @staticmethod
-    def _lift(db: sqlite3.Connection, freeze: Freeze) -> bool:
+    def _lift(db: Connection, freeze: Freeze) -> bool:
         return bool(db.execute(
             "UPDATE freezes SET state = ?, lifted_at = ?, lifted_by = ?, lift_reason = ? "
             "WHERE freeze_id = ? AND state = ?",
@@ -175,7 +174,7 @@ class SqliteFreezeLedger:
                  report.reported_by))
             if lifted is not None:
                 self._lift(db, lifted)  # already lifted meanwhile: the outcome still counts
-            SqliteDatabase.append_audit(db, audit)
+            self.database.append_audit(db, audit)
 
     @store_errors
     def outcomes(self) -> list[OutcomeReport]:
@@ -188,8 +187,8 @@ class SqliteFreezeLedger:
         last, account = after if after is not None else (float("inf"), "")
         rows = self.database.query(
             "SELECT account_id, MAX(created_at) AS last FROM freezes WHERE state = ? AND "
-            "expires_at > ? GROUP BY account_id HAVING last < ? OR (last = ? AND account_id > ?) "
-            "ORDER BY last DESC, account_id LIMIT ?",
+            "expires_at > ? GROUP BY account_id HAVING MAX(created_at) < ? OR "
+            "(MAX(created_at) = ? AND account_id > ?) ORDER BY last DESC, account_id LIMIT ?",
             (FreezeState.ACTIVE.name, now, last, last, account, limit))
         return [(row["account_id"], float(row["last"])) for row in rows]
 

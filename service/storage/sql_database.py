@@ -1,0 +1,84 @@
+"""What the SQL stores need from a database, whichever it is (SQLite or PostgreSQL).
+
+Statements are written once, with ``?`` and ``:name`` placeholders and SQL both engines
+accept; the PostgreSQL adapter rewrites the placeholders. Each adapter appends to the
+hash-chained audit log inside the caller's transaction, serialising appenders its own way.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+import psycopg
+import psycopg_pool
+import redis
+
+from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
+from service.domain.errors import StoreUnavailable
+
+T = TypeVar("T")
+P = ParamSpec("P")
+Params = Sequence[Any] | dict[str, Any]
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.Error, psycopg.Error, psycopg_pool.PoolTimeout, redis.RedisError)
+
+
+class Row(Protocol):
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, params: Params = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, params: Iterable[Params], /) -> Any: ...
+
+
+class SqlDatabase(Protocol):
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A write transaction: committed when the block ends normally, rolled back if it
+        raises."""
+        ...
+
+    def query(self, sql: str, params: Params = ()) -> list[Any]: ...
+
+    def query_one(self, sql: str, params: Params = ()) -> Any | None: ...
+
+    def append_audit(self, db: Connection, records: Iterable[AuditRecord]) -> None: ...
+
+    def audit_trail(self, account_id: str, after_sequence: int,
+                    limit: int) -> list[AuditEntry]: ...
+
+    def verify_audit_chain(self) -> ChainCheck: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def store_errors(method: Callable[P, T]) -> Callable[P, T]:
+    """Driver failures (locked, disk I/O, connection refused, timeouts) become StoreUnavailable,
+    which the RPC layer answers with UNAVAILABLE; the cause stays in the exception chain."""
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except DRIVER_ERRORS as exc:
+            raise StoreUnavailable(f"the risk store failed ({type(exc).__name__})") from exc
+    return wrapper
+
+
+def rows_as_dicts(rows: Iterator[Any] | list[Any]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]

@@ -1,0 +1,175 @@
+"""RiskStore over any SqlDatabase (SQLite or PostgreSQL), with account profiles either in the
+database or in Redis (:class:`~service.storage.redis_profiles.RedisProfiles`).
+
+Profiles carry a version. ``commit_score`` stores the new profile only if the version is still
+the one the engine read, in the same transaction as the result and the freeze; otherwise it
+raises ConcurrentUpdate and writes nothing, and the engine scores the event again. So two
+replicas scoring one account at the same moment never lose an update.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from detectors.profile import AccountProfile
+from service.domain.audit import AuditRecord, ChainCheck
+from service.domain.decisions import ScoreResult
+from service.domain.errors import ConcurrentUpdate
+from service.domain.freezes import Freeze
+from service.storage.records import (
+    freeze_audit_record,
+    freeze_from_row,
+    freeze_row,
+    result_from_row,
+    result_row,
+)
+from service.storage.sql_database import Connection, SqlDatabase, store_errors
+
+INSERT_RESULT = (
+    "INSERT INTO scored_events (event_id, account_id, kind, risk, decision, reasons, "
+    "frozen_features, freeze_id, model_version, scored_at) VALUES (:event_id, :account_id, "
+    ":kind, :risk, :decision, :reasons, :frozen_features, :freeze_id, :model_version, "
+    ":scored_at) ON CONFLICT DO NOTHING"
+)
+INSERT_FREEZE = (
+    "INSERT INTO freezes (freeze_id, account_id, event_id, features, reasons, risk, created_at, "
+    "expires_at, state, placed_by, lifted_at, lifted_by, lift_reason) VALUES (:freeze_id, "
+    ":account_id, :event_id, :features, :reasons, :risk, :created_at, :expires_at, :state, "
+    ":placed_by, :lifted_at, :lifted_by, :lift_reason)"
+)
+INSERT_PROFILE = (
+    "INSERT INTO profiles (account_id, data, updated_at, version) VALUES (?, ?, ?, 1) "
+    "ON CONFLICT DO NOTHING"
+)
+UPDATE_PROFILE = (
+    "UPDATE profiles SET data = ?, updated_at = ?, version = version + 1 "
+    "WHERE account_id = ? AND version = ?"
+)
+ANY_VERSION = -1  # commit without checking the version (tools and tests)
+
+
+class ProfileCache(Protocol):
+    """Where profiles live when not in the database (Redis)."""
+
+    def load(self, account_id: str) -> tuple[AccountProfile | None, int]: ...
+
+    def swap(self, updates: dict[str, tuple[int, AccountProfile]]) -> bool:
+        """Store every profile whose version is still the expected one, all or none."""
+        ...
+
+
+def profile_json(profile: AccountProfile) -> str:
+    return json.dumps(profile.to_dict(), separators=(",", ":"))
+
+
+class _Rollback(Exception):
+    """An event of the batch is already stored, or a profile changed: write nothing."""
+
+
+class SqlRiskStore:
+    def __init__(self, database: SqlDatabase, profiles: ProfileCache | None = None) -> None:
+        self.database = database
+        self.profiles = profiles
+
+    @store_errors
+    def load_versioned(self, account_id: str) -> tuple[AccountProfile | None, int]:
+        if self.profiles is not None:
+            return self.profiles.load(account_id)
+        row = self.database.query_one(
+            "SELECT data, version FROM profiles WHERE account_id = ?", (account_id,))
+        if row is None:
+            return None, 0
+        return AccountProfile.from_dict(json.loads(row["data"])), int(row["version"])
+
+    def load_profile(self, account_id: str) -> AccountProfile | None:
+        return self.load_versioned(account_id)[0]
+
+    @store_errors
+    def find_result(self, event_id: str) -> ScoreResult | None:
+        row = self.database.query_one("SELECT * FROM scored_events WHERE event_id = ?",
+                                      (event_id,))
+        return result_from_row(dict(row)) if row else None
+
+    @store_errors
+    def freezes(self, account_id: str) -> list[Freeze]:
+        rows = self.database.query(
+            "SELECT * FROM freezes WHERE account_id = ? ORDER BY created_at, freeze_id",
+            (account_id,))
+        return [freeze_from_row(dict(row)) for row in rows]
+
+    @store_errors
+    def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
+                     expected_version: int = ANY_VERSION) -> ScoreResult:
+        known: dict[str, Any] | None = None
+        with self.database.transaction() as db:
+            if not db.execute(INSERT_RESULT, result_row(result)).rowcount:
+                known = dict(db.execute("SELECT * FROM scored_events WHERE event_id = ?",
+                                        (result.event_id,)).fetchone())
+            else:
+                if freeze is not None:
+                    self._insert_freeze(db, freeze)
+                if not self._store_profiles(db, {profile.account_id: (expected_version,
+                                                                      profile)},
+                                            result.scored_at):
+                    raise ConcurrentUpdate(f"the profile of {result.account_id!r} changed "
+                                           "while the event was scored")
+        return result_from_row(known) if known is not None else result
+
+    @store_errors
+    def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
+                     versions: dict[str, int] | None = None) -> bool:
+        profiles = {profile.account_id: profile for _, profile, _ in scored}
+        expected = versions or {}
+        at = max(result.scored_at for result, _, _ in scored)
+        try:
+            with self.database.transaction() as db:
+                for result, _, freeze in scored:
+                    if not db.execute(INSERT_RESULT, result_row(result)).rowcount:
+                        raise _Rollback
+                    if freeze is not None:
+                        self._insert_freeze(db, freeze)
+                updates = {account: (expected.get(account, ANY_VERSION), profile)
+                           for account, profile in profiles.items()}
+                if not self._store_profiles(db, updates, at):
+                    raise _Rollback
+        except _Rollback:
+            return False
+        return True
+
+    def _insert_freeze(self, db: Connection, freeze: Freeze) -> None:
+        db.execute(INSERT_FREEZE, freeze_row(freeze))
+        self.database.append_audit(db, [freeze_audit_record(freeze)])
+
+    def _store_profiles(self, db: Connection, updates: dict[str, tuple[int, AccountProfile]],
+                        at: float) -> bool:
+        """Inside the transaction (last, so a refusal rolls everything back)."""
+        if self.profiles is not None:
+            return self.profiles.swap(updates)
+        for account, (version, profile) in updates.items():
+            data = profile_json(profile)
+            if version == ANY_VERSION:
+                db.execute("INSERT INTO profiles (account_id, data, updated_at, version) "
+                           "VALUES (?, ?, ?, 1) ON CONFLICT (account_id) DO UPDATE SET "
+                           "data = excluded.data, updated_at = excluded.updated_at, "
+                           "version = profiles.version + 1", (account, data, at))
+                continue
+            stored = (db.execute(INSERT_PROFILE, (account, data, at)) if version == 0
+                      else db.execute(UPDATE_PROFILE, (data, at, account, version)))
+            if not stored.rowcount:
+                return False
+        return True
+
+    @store_errors
+    def audit_entries(self, account_id: str) -> list[AuditRecord]:
+        return [entry.record for entry in self.database.audit_trail(account_id, 0, 1 << 30)]
+
+    @store_errors
+    def verify_audit_chain(self) -> ChainCheck:
+        return self.database.verify_audit_chain()
+
+    def ping(self) -> None:
+        self.database.ping()
+
+    def close(self) -> None:
+        self.database.close()
