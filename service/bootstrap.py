@@ -26,8 +26,9 @@ from service.keys import AesGcmBox, derive_key, load_or_create_key
 from service.rpc.admin_servicer import AdminHandlers
 from service.rpc.servicer import AccountGuardHandlers
 from service.rpc.worker import StoreWorker
+from service.storage.sql_database import SqlDatabase
 from service.storage.sql_restore import SqlFreezeLedger, SqlVerificationStore
-from service.storage.sqlite import SqliteRiskStore
+from service.storage.sql_risk import ProfileCache, SqlRiskStore
 from service.storage.sqlite_db import SqliteDatabase
 from service.webhook import WebhookCodeSender
 
@@ -73,7 +74,7 @@ def load_or_train_model(settings: Settings) -> RiskModel:
 @dataclass
 class Application:
     settings: Settings
-    store: SqliteRiskStore
+    store: SqlRiskStore
     engine: RiskEngine
     handlers: AccountGuardHandlers
     admin_handlers: AdminHandlers
@@ -91,7 +92,29 @@ class Application:
         self.store.close()
 
 
-def build_verification(settings: Settings, store: SqliteRiskStore,
+def open_database(settings: Settings) -> SqlDatabase:
+    """PostgreSQL when ACCTGUARD_DATABASE_URL is set, else the SQLite file in the data dir."""
+    if settings.database_url:
+        from service.storage.postgres import PostgresDatabase
+        return PostgresDatabase(settings.database_url, schema=settings.database_schema,
+                                pool_size=settings.database_pool_size,
+                                connect_timeout=settings.store_timeout_seconds,
+                                statement_timeout_ms=int(settings.store_timeout_seconds * 1000))
+    return SqliteDatabase(settings.database_path, synchronous=settings.sqlite_synchronous,
+                          timeout=settings.store_timeout_seconds)
+
+
+def open_profiles(settings: Settings) -> ProfileCache | None:
+    """Redis for account profiles when ACCTGUARD_REDIS_URL is set (else they stay in the
+    database)."""
+    if not settings.redis_url:
+        return None
+    from service.storage.redis_profiles import RedisProfiles
+    return RedisProfiles(settings.redis_url, prefix=settings.redis_prefix,
+                         timeout=settings.store_timeout_seconds)
+
+
+def build_verification(settings: Settings, store: SqlRiskStore,
                        challenges: SqlVerificationStore, ledger: SqlFreezeLedger,
                        clock: Clock) -> VerificationService:
     root = load_or_create_key(settings.resolved_verification_key_path, "verification key")
@@ -107,8 +130,8 @@ def build_verification(settings: Settings, store: SqliteRiskStore,
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
     clock = clock or SystemClock()
     model = load_or_train_model(settings)
-    database = SqliteDatabase(settings.database_path, synchronous=settings.sqlite_synchronous)
-    store = SqliteRiskStore(settings.database_path, database=database)
+    database = open_database(settings)
+    store = SqlRiskStore(database, open_profiles(settings))
     challenges = SqlVerificationStore(database)
     ledger = SqlFreezeLedger(database)
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(

@@ -16,6 +16,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="SQLite database, model, keys")
     model_path: Path | None = Field(None, description="model artifact; default DATA_DIR/model.npz")
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
+    database_url: str = Field(
+        "", description="postgresql://... to keep records in PostgreSQL (several replicas); "
+        "empty: SQLite in DATA_DIR")
+    database_schema: str = Field("", description="PostgreSQL schema (default: public)")
+    database_pool_size: int = Field(4, gt=0, le=64)
+    redis_url: str = Field("", description="redis://... to keep account profiles in Redis")
+    redis_prefix: str = Field("acctguard:", description="prefix of every Redis key")
+    store_timeout_seconds: float = Field(
+        3.0, gt=0, le=60, description="connect and statement timeout of the stores: a store "
+        "that stops answering fails calls with UNAVAILABLE after this long")
     freeze_ttl_hours: float = Field(72.0, gt=0, description="how long a freeze lasts unlifted")
     max_future_skew_seconds: float = Field(300.0, ge=0)
     grace_seconds: float = Field(5.0, ge=0, description="drain time on SIGTERM")

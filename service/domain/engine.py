@@ -8,6 +8,8 @@ before it is returned.
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,7 +34,8 @@ from service.domain.policy import RiskPolicy
 from service.domain.ports import RiskStore
 from service.domain.validation import validate_event
 
-MAX_ATTEMPTS = 5  # scoring again after a concurrent update of the same account
+MAX_ATTEMPTS = 10  # scoring again after a concurrent update of the same account
+RETRY_PAUSE_SECONDS = 0.002  # doubled each time (random up to it), at most 64x
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ class RiskEngine:
         Evaluation uses the assessment to compare detectors one by one."""
         now = self.clock.now()
         validate_event(event, now, self.settings.max_future_skew_seconds)
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             known = self.store.find_result(event.event_id)
             if known is not None:
                 return self._replayed(known, event), None
@@ -101,7 +104,10 @@ class RiskEngine:
                 committed = self.store.commit_score(scored.result, profile, scored.freeze,
                                                     version)
             except ConcurrentUpdate:
-                continue  # another replica updated the account meanwhile: score it again
+                # Another replica updated the account meanwhile: score it again, after a short
+                # random pause so two replicas do not keep colliding in step.
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * 2 ** min(attempt, 6)))
+                continue
             if committed is scored.result:  # counted once, and only once stored
                 self.crowd.record(event)
             return committed, scored.assessment

@@ -17,7 +17,15 @@ import psycopg
 import psycopg_pool
 import redis
 
-from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
+from service.domain.audit import (
+    AUDIT_FIELDS,
+    GENESIS_HASH,
+    AuditEntry,
+    AuditRecord,
+    ChainCheck,
+    audit_hash,
+    verify_chain,
+)
 from service.domain.errors import StoreUnavailable
 
 T = TypeVar("T")
@@ -82,3 +90,44 @@ def store_errors(method: Callable[P, T]) -> Callable[P, T]:
 
 def rows_as_dicts(rows: Iterator[Any] | list[Any]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(int(row["seq"]), AuditRecord(*(row[k] for k in AUDIT_FIELDS)),
+                      row["prev_hash"], row["hash"])
+
+
+class AuditLog:
+    """The audit trail, for a database class that provides ``query``. Appends happen inside the
+    writer's transaction, after :meth:`lock_audit`, so entries chain in commit order."""
+
+    def query(self, sql: str, params: Params = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def lock_audit(self, db: Connection) -> None:
+        """Serialise appenders until the transaction ends (nothing to do where transactions
+        already are serial)."""
+
+    def append_audit(self, db: Connection, records: Iterable[AuditRecord]) -> None:
+        locked = False
+        for record in records:
+            if not locked:
+                self.lock_audit(db)
+                locked = True
+            last = db.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+            prev = last["hash"] if last else GENESIS_HASH
+            entry = record.as_dict()
+            db.execute(
+                "INSERT INTO audit_log (at, actor, action, account_id, subject_id, detail, "
+                "prev_hash, hash) VALUES (:at, :actor, :action, :account_id, :subject_id, "
+                ":detail, :prev_hash, :hash)",
+                {**entry, "prev_hash": prev, "hash": audit_hash(prev, entry)})
+
+    def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
+        rows = self.query("SELECT * FROM audit_log WHERE account_id = ? AND seq > ? "
+                          "ORDER BY seq LIMIT ?", (account_id, after_sequence, limit))
+        return [_entry(row) for row in rows]
+
+    def verify_audit_chain(self) -> ChainCheck:
+        rows = self.query("SELECT * FROM audit_log ORDER BY seq")
+        return verify_chain([_entry(row) for row in rows])

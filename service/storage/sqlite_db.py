@@ -11,34 +11,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from service.domain.audit import (
-    AUDIT_FIELDS,
-    GENESIS_HASH,
-    AuditEntry,
-    AuditRecord,
-    ChainCheck,
-    audit_hash,
-    verify_chain,
-)
 from service.domain.errors import StoreUnavailable
-from service.storage.sql_database import Params
+from service.storage.sql_database import AuditLog, Params
 from service.storage.sqlite_schema import MIGRATIONS
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
 
-def _entry(row: sqlite3.Row) -> AuditEntry:
-    return AuditEntry(int(row["seq"]), AuditRecord(*(row[k] for k in AUDIT_FIELDS)),
-                      row["prev_hash"], row["hash"])
-
-
-class SqliteDatabase:
+class SqliteDatabase(AuditLog):
     """One connection, used by one thread at a time (guarded by a lock)."""
 
     def __init__(self, path: Path, synchronous: str = "FULL", timeout: float = 5.0) -> None:
@@ -94,28 +80,6 @@ class SqliteDatabase:
         with self._lock:
             row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
             return row
-
-    def append_audit(self, db: Any, records: Iterable[AuditRecord]) -> None:
-        """Append inside the caller's transaction (so the entry and the change it records are
-        committed together, and BEGIN IMMEDIATE serialises writers of the chain)."""
-        for record in records:
-            last = db.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-            prev = last["hash"] if last else GENESIS_HASH
-            entry = record.as_dict()
-            db.execute(
-                "INSERT INTO audit_log (at, actor, action, account_id, subject_id, detail, "
-                "prev_hash, hash) VALUES (:at, :actor, :action, :account_id, :subject_id, "
-                ":detail, :prev_hash, :hash)",
-                {**entry, "prev_hash": prev, "hash": audit_hash(prev, entry)})
-
-    def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
-        rows = self.query("SELECT * FROM audit_log WHERE account_id = ? AND seq > ? "
-                          "ORDER BY seq LIMIT ?", (account_id, after_sequence, limit))
-        return [_entry(row) for row in rows]
-
-    def verify_audit_chain(self) -> ChainCheck:
-        rows = self.query("SELECT * FROM audit_log ORDER BY seq")
-        return verify_chain([_entry(row) for row in rows])
 
     def ping(self) -> None:
         try:

@@ -35,9 +35,7 @@ from service.domain.verification import (
 from service.keys import AesGcmBox
 from service.storage.memory import InMemoryRiskStore
 from service.storage.memory_restore import InMemoryFreezeLedger, InMemoryVerificationStore
-from service.storage.sqlite import SqliteRiskStore
-from service.storage.sqlite_db import SqliteDatabase
-from service.storage.sql_restore import SqlFreezeLedger, SqlVerificationStore
+from tests.backends import BACKENDS, Stores, stores
 from tests.unit.fakes import FixedScorer
 
 START = 1_767_225_600.0
@@ -70,19 +68,9 @@ class RecordingSender:
         self.sent.append((challenge.challenge_id, code))
 
 
-def _stores(kind, tmp_path):
-    if kind == "memory":
-        risk = InMemoryRiskStore()
-        challenges = InMemoryVerificationStore(risk)
-        return risk, challenges, InMemoryFreezeLedger(risk, challenges)
-    database = SqliteDatabase(tmp_path / "db.sqlite3", synchronous="NORMAL")
-    return (SqliteRiskStore(tmp_path / "db.sqlite3", database=database),
-            SqlVerificationStore(database), SqlFreezeLedger(database))
-
-
-def _rig(kind, tmp_path, sender=None, rules=None):
+def _rig(backend, sender=None, rules=None):
     clock = ManualClock(START)
-    risk, challenges, ledger = _stores(kind, tmp_path)
+    risk, challenges, ledger = backend.risk, backend.challenges, backend.ledger
     engine = RiskEngine(FixedScorer({"bad": 1.0, "bad2": 1.0}), RiskPolicy(), risk, clock,
                         EngineSettings(freeze_ttl_seconds=72 * 3600.0))
     verification = VerificationService(
@@ -92,9 +80,21 @@ def _rig(kind, tmp_path, sender=None, rules=None):
                AdminService(risk, ledger, clock, 3600.0), risk, ledger, challenges)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def rig(request, tmp_path):
-    return _rig(request.param, tmp_path)
+def _memory():
+    risk = InMemoryRiskStore()
+    challenges = InMemoryVerificationStore(risk)
+    return Stores(risk, challenges, InMemoryFreezeLedger(risk, challenges))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path):
+    with stores(request.param, tmp_path) as chosen:
+        yield chosen
+
+
+@pytest.fixture
+def rig(backend):
+    return _rig(backend)
 
 
 def _frozen(rig, account="a", event_id="bad"):
@@ -137,7 +137,11 @@ def test_takeover_is_restored_by_the_right_code(rig):
 
 
 def test_code_is_stored_only_as_a_mac(tmp_path):
-    rig = _rig("sqlite", tmp_path)
+    with stores("sqlite", tmp_path) as backend:
+        _code_is_stored_only_as_a_mac(_rig(backend), tmp_path)
+
+
+def _code_is_stored_only_as_a_mac(rig, tmp_path):
     _frozen(rig)
     started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
     raw = (tmp_path / "db.sqlite3").read_bytes() + (tmp_path / "db.sqlite3-wal").read_bytes()
@@ -273,7 +277,7 @@ def test_start_needs_a_freeze_a_method_and_a_deliverer(rig, tmp_path):
 
 def test_webhook_delivery_keeps_the_code_out_of_the_response(tmp_path):
     sender = RecordingSender()
-    rig = _rig("memory", tmp_path, sender=sender)
+    rig = _rig(_memory(), sender=sender)
     _frozen(rig)
     started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
     assert started.delivery is CodeDelivery.WEBHOOK
@@ -284,7 +288,7 @@ def test_webhook_delivery_keeps_the_code_out_of_the_response(tmp_path):
 
 
 def test_failed_delivery_is_reported_and_counted(tmp_path):
-    rig = _rig("memory", tmp_path, sender=RecordingSender(fail=True))
+    rig = _rig(_memory(), sender=RecordingSender(fail=True))
     _frozen(rig)
     with pytest.raises(DeliveryFailed):
         rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)

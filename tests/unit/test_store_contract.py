@@ -6,19 +6,16 @@ from detectors.events import CreditFeature, EventKind
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
 from service.domain.decisions import Decision, ScoreResult
+from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
-from service.storage.memory import InMemoryRiskStore
 from service.storage.sqlite import SqliteRiskStore
+from tests.backends import BACKENDS, stores
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 def store(request, tmp_path):
-    if request.param == "memory":
-        yield InMemoryRiskStore()
-        return
-    sqlite = SqliteRiskStore(tmp_path / "db.sqlite3")
-    yield sqlite
-    sqlite.close()
+    with stores(request.param, tmp_path) as backend:
+        yield backend.risk
 
 
 def _result(event_id="e1", account="a1", freeze_id="", decision=Decision.ALLOW):
@@ -76,3 +73,28 @@ def test_sqlite_survives_reopen_and_audits_freezes(tmp_path):
     again.database._db.execute("UPDATE audit_log SET detail = '{}'")
     assert not again.verify_audit_chain().intact
     again.close()
+
+
+def test_profile_versions_refuse_a_stale_writer(store):
+    profile, version = store.load_versioned("a1")
+    assert (profile, version) == (None, 0)
+    store.commit_score(_result("e1"), AccountProfile.new("a1"), None, 0)
+    _, version = store.load_versioned("a1")
+    assert version == 1
+    with pytest.raises(ConcurrentUpdate):  # written against version 0, which is gone
+        store.commit_score(_result("e2"), AccountProfile.new("a1"), None, 0)
+    assert store.find_result("e2") is None
+    store.commit_score(_result("e2"), AccountProfile.new("a1"), None, 1)
+    assert store.load_versioned("a1")[1] == 2
+
+
+def test_batches_are_all_or_nothing(store):
+    store.commit_score(_result("e1"), AccountProfile.new("a1"), None, 0)
+    batch = [(_result("e2"), AccountProfile.new("a1"), None),
+             (_result("e3", account="a2"), AccountProfile.new("a2"), None)]
+    assert not store.commit_batch(batch, {"a1": 0, "a2": 0})  # a1 is at version 1
+    assert store.find_result("e3") is None
+    assert store.commit_batch(batch, {"a1": 1, "a2": 0})
+    assert store.find_result("e3") is not None
+    again = [(_result("e3", account="a2"), AccountProfile.new("a2"), None)]
+    assert not store.commit_batch(again, {"a2": 1})  # e3 is already stored

@@ -1,0 +1,63 @@
+"""Account profiles in Redis, for replicas that share hot state.
+
+Each profile is a hash ``{prefix}profile:{account}`` with its JSON and a version. A swap is
+one Lua script: it checks every expected version and then writes every profile, atomically on
+the Redis server, so two replicas updating one account cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from detectors.profile import AccountProfile
+
+SWAP = """
+for i, key in ipairs(KEYS) do
+  local stored = redis.call('HGET', key, 'v') or '0'
+  local expected = ARGV[2 * i - 1]
+  if expected ~= '-1' and stored ~= expected then return 0 end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('HSET', key, 'data', ARGV[2 * i])
+  redis.call('HINCRBY', key, 'v', 1)
+end
+return 1
+"""
+
+
+class RedisProfiles:
+    def __init__(self, url: str, prefix: str = "acctguard:", timeout: float = 2.0) -> None:
+        self.client: redis.Redis = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        self.prefix = prefix
+        self._swap = self.client.register_script(SWAP)
+
+    def _key(self, account_id: str) -> str:
+        return f"{self.prefix}profile:{account_id}"
+
+    def load(self, account_id: str) -> tuple[AccountProfile | None, int]:
+        data, version = self.client.hmget(self._key(account_id), ["data", "v"])
+        if data is None:
+            return None, int(version or 0)
+        return AccountProfile.from_dict(json.loads(data)), int(version or 0)
+
+    def swap(self, updates: dict[str, tuple[int, AccountProfile]]) -> bool:
+        keys = [self._key(account) for account in updates]
+        args: list[Any] = []
+        for version, profile in updates.values():
+            args += [str(version), json.dumps(profile.to_dict(), separators=(",", ":"))]
+        return bool(self._swap(keys=keys, args=args))
+
+    def ping(self) -> None:
+        self.client.ping()
+
+    def delete_all(self) -> None:
+        """Remove every key under the prefix (tests use a prefix each)."""
+        for key in self.client.scan_iter(f"{self.prefix}*"):
+            self.client.delete(key)
+
+    def close(self) -> None:
+        self.client.close()
