@@ -28,6 +28,7 @@ class ReasonCode(IntEnum):
     UNUSUAL_PATTERN = 16
     OPERATOR_FREEZE = 17
     TINY_AMOUNT = 18
+    RISK_STORE_UNAVAILABLE = 19
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.config import Settings
 from service.domain.admin import AdminService
 from service.domain.clock import Clock, SystemClock
+from service.domain.degraded import FailMode
 from service.domain.engine import EngineSettings, RiskEngine
 from service.domain.outcomes import OutcomeService
 from service.domain.policy import RiskPolicy
@@ -142,7 +143,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     worker = StoreWorker()
     handlers = AccountGuardHandlers(
         engine, clock, build_verification(settings, store, challenges, ledger, clock),
-        OutcomeService(store, ledger, clock), worker)
+        OutcomeService(store, ledger, clock), worker, FailMode(settings.fail_mode),
+        settings.score_timeout_seconds)
     admin = AdminHandlers(
         AdminService(store, ledger, clock, settings.freeze_ttl_hours * 3600.0),
         lambda: engine.scorer.model, clock, worker)

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(4, gt=0, le=64)
     redis_url: str = Field("", description="redis://... to keep account profiles in Redis")
     redis_prefix: str = Field("acctguard:", description="prefix of every Redis key")
+    fail_mode: Literal["open", "closed"] = Field(
+        "closed", description="Score's answer when the risk store cannot be used in time: "
+        "closed = CHALLENGE, open = ALLOW (both with reason RISK_STORE_UNAVAILABLE)")
+    score_timeout_seconds: float = Field(
+        2.0, gt=0, le=60, description="longest Score waits for the engine and store (less when "
+        "the call's deadline is sooner) before answering with the fail mode")
     store_timeout_seconds: float = Field(
         3.0, gt=0, le=60, description="connect and statement timeout of the stores: a store "
         "that stops answering fails calls with UNAVAILABLE after this long")

@@ -19,7 +19,7 @@ import structlog
 
 from detectors.events import Event
 from service.domain.decisions import ScoreResult
-from service.domain.errors import DomainError
+from service.domain.errors import DomainError, StoreUnavailable
 from service.rpc.worker import StoreWorker
 
 log = structlog.get_logger("acctguard.batching")
@@ -92,6 +92,11 @@ class ScoreBatcher:
         self.events += len(events)
         try:
             results = await self._worker.run(self._score_batch, events)
+        except StoreUnavailable as error:
+            for waiting in batch:  # the store is down for all of them alike
+                if not waiting.future.done():
+                    waiting.future.set_exception(error)
+            return
         except DomainError:
             # One event's problem (a reused event_id, say) must not fail the others: score
             # them one by one so each call gets its own answer or error.

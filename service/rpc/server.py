@@ -41,6 +41,7 @@ class GuardServer:
             ("grpc.so_reuseport", 0),
         ])
         self.add_service(SERVICE, handlers.behaviors())
+        self.store_health = handlers.store_health
         self.port = 0
 
     def add_service(self, service: ServiceDescriptor, behaviors: Behaviors) -> None:
@@ -72,12 +73,14 @@ class GuardServer:
         await self.server.start()
         for name in ("", *self.service_names):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.store_health.start(self.health)  # acctguard.v1.RiskStore: the store's own health
         return self.port
 
     async def stop(self, grace: float) -> None:
         """Health to NOT_SERVING first (still answering calls for ``shutdown_notice`` seconds,
         so load balancers and health probes notice), then stop accepting calls and drain the
         ones in flight for up to ``grace`` seconds."""
+        await self.store_health.stop()
         await self.health.enter_graceful_shutdown()
         if self.shutdown_notice:
             await asyncio.sleep(self.shutdown_notice)

@@ -9,12 +9,14 @@ from typing import Any, TypeVar
 
 import structlog
 
+from detectors.events import Event
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.audit import Actor, Role
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
+from service.domain.degraded import FailMode, unavailable_result
 from service.domain.engine import RiskEngine
-from service.domain.errors import DomainError, InvalidArgument, Unimplemented
+from service.domain.errors import DomainError, InvalidArgument, StoreUnavailable, Unimplemented
 from service.domain.freezes import frozen_features
 from service.domain.outcomes import OutcomeService
 from service.domain.restore import VerificationService
@@ -29,10 +31,12 @@ from service.rpc.converters import (
     seconds_to_timestamp,
 )
 from service.rpc.registry import Context, check_decoded
+from service.rpc.store_health import StoreHealth
 from service.rpc.worker import StoreWorker
 
 log = structlog.get_logger("acctguard.score")
 MAX_BATCH = 10_000
+DEADLINE_MARGIN = 0.02  # seconds kept to send the fail-mode answer before the deadline
 T = TypeVar("T")
 
 
@@ -48,44 +52,74 @@ class AccountGuardHandlers:
     def __init__(self, engine: RiskEngine, clock: Clock,
                  verification: VerificationService | None = None,
                  outcomes: OutcomeService | None = None,
-                 worker: StoreWorker | None = None) -> None:
+                 worker: StoreWorker | None = None, fail_mode: FailMode = FailMode.CLOSED,
+                 score_timeout: float = 2.0) -> None:
         self.engine = engine
         self.clock = clock
         self.verification = verification
         self.outcomes = outcomes
         self.worker = worker or StoreWorker()
         self.batcher = ScoreBatcher(self.worker, engine.score_batch, engine.score)
+        self.store_health = StoreHealth(engine.store.ping, timeout=score_timeout)
+        self.fail_mode = fail_mode
+        self.score_timeout = score_timeout
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.worker.run(fn, *args)
 
-    async def _score_one(self, request: pb.ScoreRequest) -> pb.ScoreResponse:
+    async def _scored(self, event: Event, context: Context | None) -> ScoreResult:
+        """The engine's answer, or the fail mode's when the store is down or does not answer
+        within the call's deadline (or ``score_timeout``)."""
+        if not self.store_health.available:
+            return self._unavailable(event, "store_down")
+        pending = self.batcher.submit(event)
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending), self._budget(context))
+        except asyncio.CancelledError:
+            # The caller gave up, but the engine will still commit its decision: log it then.
+            pending.add_done_callback(_log_decision_after_cancel)
+            raise
+        except StoreUnavailable:
+            await self.store_health.failed()
+            return self._unavailable(event, "store_failed")
+        except TimeoutError:
+            # The engine may still commit its own answer later (the event is idempotent).
+            pending.add_done_callback(_log_decision_after_cancel)
+            return self._unavailable(event, "store_slow")
+
+    def _budget(self, context: Context | None) -> float:
+        remaining = context.time_remaining() if context is not None else None
+        if remaining is None:
+            return self.score_timeout
+        return max(0.0, min(self.score_timeout, remaining - DEADLINE_MARGIN))
+
+    def _unavailable(self, event: Event, why: str) -> ScoreResult:
+        structlog.contextvars.bind_contextvars(degraded=why, fail_mode=self.fail_mode.value)
+        return unavailable_result(event, self.fail_mode, self.engine.scorer.version,
+                                  self.clock.now())
+
+    async def _score_one(self, request: pb.ScoreRequest,
+                         context: Context | None = None) -> pb.ScoreResponse:
         started = time.perf_counter()
         event = event_from_request(check_decoded(request))
         structlog.contextvars.bind_contextvars(event_id=event.event_id[:MAX_ID],
                                                account_id=event.account_id, kind=str(event.kind))
         self.engine.validate(event)  # here, so a bad event fails only its own call
-        pending = self.batcher.submit(event)
-        try:
-            result = await asyncio.shield(pending)
-        except asyncio.CancelledError:
-            # The caller gave up, but the engine will still commit its decision: log it then.
-            pending.add_done_callback(_log_decision_after_cancel)
-            raise
+        result = await self._scored(event, context)
         structlog.contextvars.bind_contextvars(**_decision_fields(result), score_ms=round(
             (time.perf_counter() - started) * 1000, 3))
         return result_to_response(result)
 
     async def score(self, request: pb.ScoreRequest,
                     context: Context) -> pb.ScoreResponse:
-        return await self._score_one(request)
+        return await self._score_one(request, context)
 
     async def score_stream(self, requests: AsyncIterator[pb.ScoreRequest],
                            context: Context) -> AsyncIterator[pb.ScoreResponse]:
         index = 0
         async for request in requests:
             try:
-                response = await self._score_one(request)
+                response = await self._score_one(request, context)
             except DomainError as error:
                 raise _at_position(error, index) from None
             log.info("scored")

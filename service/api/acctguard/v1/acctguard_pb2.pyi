@@ -48,6 +48,7 @@ class ReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     UNUSUAL_PATTERN: _ClassVar[ReasonCode]
     OPERATOR_FREEZE: _ClassVar[ReasonCode]
     TINY_AMOUNT: _ClassVar[ReasonCode]
+    RISK_STORE_UNAVAILABLE: _ClassVar[ReasonCode]
 
 class CreditFeature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -115,6 +116,7 @@ NEW_ACCOUNT: ReasonCode
 UNUSUAL_PATTERN: ReasonCode
 OPERATOR_FREEZE: ReasonCode
 TINY_AMOUNT: ReasonCode
+RISK_STORE_UNAVAILABLE: ReasonCode
 CREDIT_FEATURE_UNSPECIFIED: CreditFeature
 CREDIT_LINE: CreditFeature
 INSTALLMENT_LOAN: CreditFeature
