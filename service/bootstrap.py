@@ -21,6 +21,7 @@ from service.domain.degraded import FailMode
 from service.domain.engine import EngineSettings, RiskEngine
 from service.domain.outcomes import OutcomeService
 from service.domain.policy import RiskPolicy
+from service.domain.ports import CrowdLedger
 from service.domain.restore import VerificationService
 from service.domain.verification import CodeHasher, VerificationRules
 from service.keys import AesGcmBox, derive_key, load_or_create_key
@@ -115,6 +116,15 @@ def open_profiles(settings: Settings) -> ProfileCache | None:
                          timeout=settings.store_timeout_seconds)
 
 
+def open_crowd(settings: Settings) -> CrowdLedger | None:
+    """The crowd signal in Redis when ACCTGUARD_REDIS_URL is set, so replicas share it."""
+    if not settings.redis_url:
+        return None
+    from service.storage.redis_crowd import RedisNetworkFailures
+    return RedisNetworkFailures(settings.redis_url, prefix=settings.redis_prefix,
+                                timeout=settings.store_timeout_seconds)
+
+
 def build_verification(settings: Settings, store: SqlRiskStore,
                        challenges: SqlVerificationStore, ledger: SqlFreezeLedger,
                        clock: Clock) -> VerificationService:
@@ -137,7 +147,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     ledger = SqlFreezeLedger(database)
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(
         freeze_ttl_seconds=settings.freeze_ttl_hours * 3600.0,
-        max_future_skew_seconds=settings.max_future_skew_seconds))
+        max_future_skew_seconds=settings.max_future_skew_seconds), open_crowd(settings))
     engine.warm_up()
     store.ping()
     worker = StoreWorker()

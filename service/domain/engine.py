@@ -31,7 +31,7 @@ from service.domain.decisions import Decision, ScoreResult
 from service.domain.errors import ConcurrentUpdate, EventIdConflict, InvalidArgument
 from service.domain.freezes import Freeze, frozen_features
 from service.domain.policy import RiskPolicy
-from service.domain.ports import RiskStore
+from service.domain.ports import CrowdLedger, RiskStore
 from service.domain.validation import validate_event
 
 MAX_ATTEMPTS = 10  # scoring again after a concurrent update of the same account
@@ -58,14 +58,15 @@ def freeze_id_for(event_id: str) -> str:
 
 class RiskEngine:
     def __init__(self, scorer: Scorer, policy: RiskPolicy, store: RiskStore, clock: Clock,
-                 settings: EngineSettings) -> None:
+                 settings: EngineSettings, crowd: CrowdLedger | None = None) -> None:
         self.scorer = scorer
         self.policy = policy
         self.store = store
         self.clock = clock
         self.settings = settings
-        # Failed sign-ins per network across accounts, for the last hour: process state.
-        self.crowd = NetworkFailures()
+        # Failed sign-ins per network across accounts, for the last hour: process state unless
+        # shared (Redis) across replicas.
+        self.crowd: CrowdLedger = crowd if crowd is not None else NetworkFailures()
 
     def warm_up(self) -> None:
         """Run one synthetic event of each kind through features, detectors, calibration and

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from detectors.crowd import CrowdSignals
+from detectors.events import Event
 from detectors.profile import AccountProfile
 from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
 from service.domain.decisions import ScoreResult
@@ -136,3 +138,11 @@ class CodeSender(Protocol):
     def send(self, challenge: Challenge, code: str) -> None:
         """Raise DeliveryFailed if the code could not be handed over."""
         ...
+
+
+class CrowdLedger(Protocol):
+    """Failed sign-ins per network across accounts (in process, or shared through Redis)."""
+
+    def signals(self, event: Event) -> CrowdSignals: ...
+
+    def record(self, event: Event) -> None: ...
