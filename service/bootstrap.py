@@ -25,6 +25,7 @@ from service.domain.ports import CrowdLedger
 from service.domain.restore import VerificationService
 from service.domain.verification import CodeHasher, VerificationRules
 from service.keys import AesGcmBox, derive_key, load_or_create_key
+from service.metrics import Metrics
 from service.rpc.admin_servicer import AdminHandlers
 from service.rpc.servicer import AccountGuardHandlers
 from service.rpc.worker import StoreWorker
@@ -82,6 +83,7 @@ class Application:
     admin_handlers: AdminHandlers
     ledger: SqlFreezeLedger
     verification_store: SqlVerificationStore
+    metrics: Metrics
     clock: Clock = field(default_factory=SystemClock)
 
     def services(self) -> list[tuple[ServiceDescriptor, dict[str, Callable[..., Any]]]]:
@@ -145,17 +147,22 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     store = SqlRiskStore(database, open_profiles(settings))
     challenges = SqlVerificationStore(database)
     ledger = SqlFreezeLedger(database)
+    metrics = Metrics()
+    metrics.model_loaded(model.version, list(model.metadata.get("detectors", [])))
+    metrics.count_active_freezes(lambda: ledger.active_freeze_count(clock.now()))
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(
         freeze_ttl_seconds=settings.freeze_ttl_hours * 3600.0,
-        max_future_skew_seconds=settings.max_future_skew_seconds), open_crowd(settings))
+        max_future_skew_seconds=settings.max_future_skew_seconds), open_crowd(settings),
+        metrics)
     engine.warm_up()
     store.ping()
     worker = StoreWorker()
     handlers = AccountGuardHandlers(
         engine, clock, build_verification(settings, store, challenges, ledger, clock),
         OutcomeService(store, ledger, clock), worker, FailMode(settings.fail_mode),
-        settings.score_timeout_seconds)
+        settings.score_timeout_seconds, metrics)
     admin = AdminHandlers(
         AdminService(store, ledger, clock, settings.freeze_ttl_hours * 3600.0),
-        lambda: engine.scorer.model, clock, worker)
-    return Application(settings, store, engine, handlers, admin, ledger, challenges, clock)
+        lambda: engine.scorer.model, clock, worker, metrics)
+    return Application(settings, store, engine, handlers, admin, ledger, challenges, metrics,
+                       clock)

@@ -119,6 +119,22 @@ def _server_security(settings: Settings) -> ServerSecurity:
     return security
 
 
+def _serve_metrics(metrics: Any, listen: str) -> Any:
+    """The /metrics endpoint, or None when ACCTGUARD_METRICS_LISTEN is empty. A port that cannot
+    be bound is logged, not fatal: scoring matters more than its metrics."""
+    if not listen:
+        return None
+    from service.metrics_http import serve_metrics
+
+    try:
+        server, port = serve_metrics(metrics, listen)
+    except OSError as exc:
+        log.error("metrics_unavailable", listen=listen, error=str(exc))
+        return None
+    log.info("metrics", listen=listen, port=port, path="/metrics")
+    return server
+
+
 async def _serve(settings: Settings, security: ServerSecurity | None = None) -> None:
     from service.bootstrap import build_application
     from service.rpc.server import GuardServer
@@ -126,7 +142,7 @@ async def _serve(settings: Settings, security: ServerSecurity | None = None) -> 
     app = build_application(settings)
     server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes,
                          settings.max_concurrent_rpcs, settings.shutdown_notice_seconds,
-                         security=security)
+                         security=security, metrics=app.metrics)
     for service, behaviors in app.services()[1:]:  # AccountGuard is the first
         server.add_service(service, behaviors)
     stopping = asyncio.Event()
@@ -139,9 +155,12 @@ async def _serve(settings: Settings, security: ServerSecurity | None = None) -> 
         except OSError as exc:
             log.error("cannot_listen", listen=settings.listen, error=str(exc))
             raise SystemExit(2) from None
+        metrics_server = _serve_metrics(app.metrics, settings.metrics_listen)
         log.info("serving", listen=settings.listen, port=port,
                  model_version=app.engine.scorer.version, data_dir=str(settings.data_dir))
         await stopping.wait()
+        if metrics_server is not None:
+            metrics_server.shutdown()
         log.info("shutting_down", grace_seconds=settings.grace_seconds)
     finally:
         await server.stop(settings.grace_seconds)

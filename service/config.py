@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_concurrent_rpcs: int = Field(
         1000, gt=0, description="calls in progress beyond this get RESOURCE_EXHAUSTED at once")
     max_message_bytes: int = Field(1 << 20, gt=0)
+    metrics_listen: str = Field(
+        "127.0.0.1:9464", description="host:port of the Prometheus /metrics endpoint; empty: "
+        "off")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     train_accounts: int = Field(3000, gt=0, description="simulated accounts for the default model")

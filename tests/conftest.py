@@ -47,7 +47,8 @@ def running_server(settings: Settings) -> Iterator[tuple[Application, int]]:
     app = build_application(settings)
     try:
         with serve_in_background(app.handlers, settings.listen, settings.max_message_bytes,
-                                 extra_services=app.services()[1:]) as port:
+                                 extra_services=app.services()[1:],
+                                 metrics=app.metrics) as port:
             yield app, port
     finally:
         app.close()

@@ -31,7 +31,7 @@ from service.domain.decisions import Decision, ScoreResult
 from service.domain.errors import ConcurrentUpdate, EventIdConflict, InvalidArgument
 from service.domain.freezes import Freeze, frozen_features
 from service.domain.policy import RiskPolicy
-from service.domain.ports import CrowdLedger, RiskStore
+from service.domain.ports import CrowdLedger, RiskStore, ScoringObserver
 from service.domain.validation import validate_event
 
 MAX_ATTEMPTS = 10  # scoring again after a concurrent update of the same account
@@ -58,7 +58,8 @@ def freeze_id_for(event_id: str) -> str:
 
 class RiskEngine:
     def __init__(self, scorer: Scorer, policy: RiskPolicy, store: RiskStore, clock: Clock,
-                 settings: EngineSettings, crowd: CrowdLedger | None = None) -> None:
+                 settings: EngineSettings, crowd: CrowdLedger | None = None,
+                 observer: ScoringObserver | None = None) -> None:
         self.scorer = scorer
         self.policy = policy
         self.store = store
@@ -67,6 +68,7 @@ class RiskEngine:
         # Failed sign-ins per network across accounts, for the last hour: process state unless
         # shared (Redis) across replicas.
         self.crowd: CrowdLedger = crowd if crowd is not None else NetworkFailures()
+        self.observer = observer
 
     def warm_up(self) -> None:
         """Run one synthetic event of each kind through features, detectors, calibration and
@@ -97,6 +99,7 @@ class RiskEngine:
             known = self.store.find_result(event.event_id)
             if known is not None:
                 return self._replayed(known, event), None
+            started = time.perf_counter()
             stored, version = self.store.load_versioned(event.account_id)
             profile = stored or AccountProfile.new(event.account_id)
             active = self._active_freezes(event.account_id, now)
@@ -111,6 +114,9 @@ class RiskEngine:
                 continue
             if committed is scored.result:  # counted once, and only once stored
                 self.crowd.record(event)
+                if self.observer is not None:
+                    self.observer.committed(committed, scored.freeze,
+                                            time.perf_counter() - started)
             return committed, scored.assessment
         raise ConcurrentUpdate(f"the account {event.account_id!r} is being updated by others; "
                                "try again")
@@ -125,6 +131,7 @@ class RiskEngine:
                 validate_event(event, now, self.settings.max_future_skew_seconds)
             except InvalidArgument as error:
                 raise InvalidArgument(f"requests[{index}].{error.field}", error.problem) from None
+        started = time.perf_counter()
         batch = _Batch(self, now)
         results = batch.run(events)
         if batch.pending and not self.store.commit_batch(batch.pending, batch.versions):
@@ -132,6 +139,10 @@ class RiskEngine:
             # crowd signal then counts their failed sign-ins twice, which only makes it
             # slightly more cautious for an hour).
             return [self.score(event) for event in events]
+        if self.observer is not None and batch.pending:
+            each = (time.perf_counter() - started) / len(batch.pending)
+            for result, _, freeze in batch.pending:
+                self.observer.committed(result, freeze, each)
         return results
 
     def _evaluate(self, event: Event, profile: AccountProfile, active: list[Freeze],

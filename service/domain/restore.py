@@ -14,7 +14,7 @@ from detectors.events import CreditFeature
 from service.domain.audit import Actor, AuditRecord
 from service.domain.clock import Clock
 from service.domain.errors import FailedPrecondition, InvalidArgument, NotFound, RateLimited
-from service.domain.freezes import FreezeState, frozen_features
+from service.domain.freezes import Freeze, FreezeState, frozen_features
 from service.domain.ports import (
     CodeSender,
     FreezeLedger,
@@ -53,6 +53,13 @@ class StartedChallenge:
 class Attempt:
     verified: bool
     attempts_left: int
+    locked: bool = False  # this failure locked verification for the account
+
+
+@dataclass(frozen=True, slots=True)
+class Restoration:
+    features: tuple[CreditFeature, ...]  # no longer frozen
+    lifted: tuple[Freeze, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +218,7 @@ class VerificationService:
         if not self.store.update_challenge(challenge, updated, records, failure_at=now,
                                            locked_until=locked_until):
             return None
-        return Attempt(False, updated.attempts_left)
+        return Attempt(False, updated.attempts_left, locked_until is not None)
 
     # -- authenticator apps -----------------------------------------------------------------------
 
@@ -248,8 +255,7 @@ class VerificationService:
 
     # -- unfreezing -----------------------------------------------------------------------------
 
-    def unfreeze(self, account_id: str, challenge_id: str,
-                 actor: Actor) -> tuple[CreditFeature, ...]:
+    def unfreeze(self, account_id: str, challenge_id: str, actor: Actor) -> Restoration:
         """Lift the account's freezes placed before the challenge was verified; the challenge
         is used up in the same transaction. Returns the features no longer frozen."""
         check_id("account_id", account_id)
@@ -272,7 +278,8 @@ class VerificationService:
         if not self.ledger.lift_freezes(lifted, records, use_challenge=challenge):
             raise FailedPrecondition(NO_VERIFIED_CHALLENGE)
         remaining = [f for f in active if f not in covered]
-        return tuple(sorted(set(frozen_features(active)) - set(frozen_features(remaining))))
+        restored = set(frozen_features(active)) - set(frozen_features(remaining))
+        return Restoration(tuple(sorted(restored)), tuple(lifted))
 
     def _may_unfreeze(self, challenge: Challenge, account_id: str, actor: Actor,
                       now: float) -> bool:

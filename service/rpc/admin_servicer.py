@@ -19,6 +19,7 @@ from service.domain.clock import Clock
 from service.domain.errors import InvalidArgument
 from service.domain.freezes import frozen_features
 from service.domain.validation import check_id
+from service.metrics import Metrics
 from service.rpc.converters import audit_entry_to_proto, freeze_to_proto, seconds_to_timestamp
 from service.rpc.registry import Context
 from service.rpc.servicer import current_actor
@@ -57,11 +58,12 @@ def _sequence_cursor(token: str) -> int:
 
 class AdminHandlers:
     def __init__(self, admin: AdminService, model: Callable[[], RiskModel], clock: Clock,
-                 worker: StoreWorker) -> None:
+                 worker: StoreWorker, metrics: Metrics | None = None) -> None:
         self.admin = admin
         self.model = model  # the model serving now (it can change on reload)
         self.clock = clock
         self.worker = worker
+        self.metrics = metrics
 
     async def freeze_account(self, request: pb.FreezeAccountRequest,
                              context: Context) -> pb.Freeze:
@@ -70,12 +72,16 @@ class AdminHandlers:
                                        list(request.features), request.reason,
                                        request.ttl_seconds, current_actor())
         structlog.contextvars.bind_contextvars(freeze_id=freeze.freeze_id)
+        if self.metrics is not None:
+            self.metrics.freeze_placed(freeze)
         return freeze_to_proto(freeze, self.clock.now())
 
     async def lift_freeze(self, request: pb.LiftFreezeRequest, context: Context) -> pb.Freeze:
         structlog.contextvars.bind_contextvars(freeze_id=request.freeze_id[:128])
         freeze = await self.worker.run(self.admin.lift_freeze, request.freeze_id,
                                        request.reason, current_actor())
+        if self.metrics is not None:
+            self.metrics.freezes_lifted_by("operator")
         return freeze_to_proto(freeze, self.clock.now())
 
     async def list_frozen_accounts(self, request: pb.ListFrozenAccountsRequest,

@@ -28,6 +28,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
 from service.domain.errors import DomainError, InvalidArgument
+from service.metrics import Metrics
 from service.rpc.auth import Authorizer, Caller, CallRefused, caller_scope
 from service.rpc.errors import INTERNAL_MESSAGE, status_for
 
@@ -89,7 +90,8 @@ def _code_name(error: Exception) -> str:
 
 
 @asynccontextmanager
-async def _handled(method: str, context: Context, keep_bindings: bool) -> AsyncIterator[_Call]:
+async def _handled(method: str, context: Context, keep_bindings: bool,
+                   metrics: Metrics | None = None) -> AsyncIterator[_Call]:
     """Status mapping and the canonical log line for one call. ``keep_bindings``: log with what
     the handler bound (a unary call's event); a stream logs per event and ends clean."""
     structlog.contextvars.clear_contextvars()
@@ -112,23 +114,29 @@ async def _handled(method: str, context: Context, keep_bindings: bool) -> AsyncI
     finally:
         if not keep_bindings:
             structlog.contextvars.clear_contextvars()
-        log.info("rpc", method=method, code=code,
-                 caller=call.caller_name,
-                 duration_ms=round((time.perf_counter() - started) * 1000, 3))
+        seconds = time.perf_counter() - started
+        log.info("rpc", method=method, code=code, caller=call.caller_name,
+                 duration_ms=round(seconds * 1000, 3))
+        if metrics is not None:
+            metrics.call(method, code, seconds)
+            if code == "RESOURCE_EXHAUSTED":
+                metrics.shed_call("rate_limited")
 
 
-def _unary(method: str, behavior: UnaryBehavior, authorizer: Authorizer) -> UnaryBehavior:
+def _unary(method: str, behavior: UnaryBehavior, authorizer: Authorizer,
+           metrics: Metrics | None) -> UnaryBehavior:
     async def handle(request: Any, context: Context) -> Any:
-        async with _handled(method, context, keep_bindings=True) as call:
+        async with _handled(method, context, True, metrics) as call:
             call.caller = authorizer.admit(method, context)
             with caller_scope(call.caller):
                 return await behavior(check_decoded(request), context)
     return handle
 
 
-def _stream(method: str, behavior: StreamBehavior, authorizer: Authorizer) -> StreamBehavior:
+def _stream(method: str, behavior: StreamBehavior, authorizer: Authorizer,
+            metrics: Metrics | None) -> StreamBehavior:
     async def handle(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
-        async with _handled(method, context, keep_bindings=False) as call:
+        async with _handled(method, context, False, metrics) as call:
             call.caller = authorizer.admit(method, context)
             with caller_scope(call.caller):
                 async for response in behavior(requests, context):
@@ -141,7 +149,8 @@ def _message_class(descriptor: Any) -> type[pb_message.Message]:
 
 
 def generic_handler(service: ServiceDescriptor, behaviors: dict[str, Callable[..., Any]],
-                    authorizer: Authorizer | None = None) -> grpc.GenericRpcHandler[Any, Any]:
+                    authorizer: Authorizer | None = None,
+                    metrics: Metrics | None = None) -> grpc.GenericRpcHandler[Any, Any]:
     """Handlers for every method of ``service``; ``behaviors`` maps method name to coroutine
     (or async generator for streaming methods). A method without a behavior is not served.
     Every call is admitted by ``authorizer`` first (default: authentication off, no limits)."""
@@ -151,12 +160,13 @@ def generic_handler(service: ServiceDescriptor, behaviors: dict[str, Callable[..
         behavior = behaviors.get(method.name)
         if behavior is None:
             continue
-        handlers[method.name] = _method_handler(method, behavior, authorizer)
+        handlers[method.name] = _method_handler(method, behavior, authorizer, metrics)
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 
 def _method_handler(method: MethodDescriptor, behavior: Callable[..., Any],
-                    authorizer: Authorizer) -> grpc.RpcMethodHandler[Any, Any]:
+                    authorizer: Authorizer,
+                    metrics: Metrics | None) -> grpc.RpcMethodHandler[Any, Any]:
     request_class = _message_class(method.input_type)
     response_class = _message_class(method.output_type)
     deserializer = safe_deserializer(request_class)
@@ -164,10 +174,10 @@ def _method_handler(method: MethodDescriptor, behavior: Callable[..., Any],
     name = f"/{method.containing_service.full_name}/{method.name}"
     if method.client_streaming and method.server_streaming:
         return grpc.stream_stream_rpc_method_handler(
-            _stream(name, behavior, authorizer), request_deserializer=deserializer,
+            _stream(name, behavior, authorizer, metrics), request_deserializer=deserializer,
             response_serializer=serializer)
     if method.client_streaming or method.server_streaming:
         raise ValueError(f"{name}: only unary and bidi methods are used in v1")
     return grpc.unary_unary_rpc_method_handler(
-        _unary(name, behavior, authorizer), request_deserializer=deserializer,
+        _unary(name, behavior, authorizer, metrics), request_deserializer=deserializer,
         response_serializer=serializer)

@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from service.api.acctguard.v1 import acctguard_pb2 as pb
+from service.metrics import Metrics
 from service.rpc.registry import generic_handler
 from service.rpc.security import InsecureListenError, ServerSecurity
 from service.rpc.servicer import AccountGuardHandlers
@@ -29,10 +30,12 @@ log = structlog.get_logger("acctguard.server")
 class GuardServer:
     def __init__(self, handlers: AccountGuardHandlers, listen: str,
                  max_message_bytes: int = 1 << 20, max_concurrent_rpcs: int = 1000,
-                 shutdown_notice: float = 0.0, *, security: ServerSecurity | None = None) -> None:
+                 shutdown_notice: float = 0.0, *, security: ServerSecurity | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.listen = listen
         self.shutdown_notice = shutdown_notice
         self.security = security or ServerSecurity()
+        self.metrics = metrics
         self.service_names: list[str] = []
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # untyped re-export
         self.server = grpc.aio.server(maximum_concurrent_rpcs=max_concurrent_rpcs, options=[
@@ -48,7 +51,7 @@ class GuardServer:
         """Serve ``service`` behind the registry (status mapping, logs, who may call what),
         with health and reflection for it. Call before :meth:`start`."""
         self.server.add_generic_rpc_handlers(
-            (generic_handler(service, behaviors, self.security.authorizer),))
+            (generic_handler(service, behaviors, self.security.authorizer, self.metrics),))
         self.service_names.append(service.full_name)
 
     async def start(self) -> int:
@@ -95,7 +98,7 @@ def serve_in_background(handlers: AccountGuardHandlers, listen: str,
                         max_message_bytes: int = 1 << 20, *,
                         security: ServerSecurity | None = None,
                         extra_services: Sequence[tuple[ServiceDescriptor, Behaviors]] = (),
-                        ) -> Iterator[int]:
+                        metrics: Metrics | None = None) -> Iterator[int]:
     """Run a server on its own thread and event loop (for tests, benchmarks and tools that
     drive it with a blocking client). Yields the bound port; stops the server on exit.
     ``extra_services``: more (service, behaviors) pairs, as for :meth:`GuardServer.add_service`."""
@@ -104,7 +107,8 @@ def serve_in_background(handlers: AccountGuardHandlers, listen: str,
     thread.start()
 
     async def start() -> tuple[GuardServer, int]:  # a grpc.aio server belongs to its loop
-        server = GuardServer(handlers, listen, max_message_bytes, security=security)
+        server = GuardServer(handlers, listen, max_message_bytes, security=security,
+                             metrics=metrics)
         for service, behaviors in extra_services:
             server.add_service(service, behaviors)
         return server, await server.start()

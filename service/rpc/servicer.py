@@ -21,6 +21,7 @@ from service.domain.freezes import frozen_features
 from service.domain.outcomes import OutcomeService
 from service.domain.restore import VerificationService
 from service.domain.validation import MAX_ID, check_id
+from service.metrics import Metrics
 from service.rpc.auth import current_caller
 from service.rpc.batching import ScoreBatcher
 from service.rpc.converters import (
@@ -53,7 +54,7 @@ class AccountGuardHandlers:
                  verification: VerificationService | None = None,
                  outcomes: OutcomeService | None = None,
                  worker: StoreWorker | None = None, fail_mode: FailMode = FailMode.CLOSED,
-                 score_timeout: float = 2.0) -> None:
+                 score_timeout: float = 2.0, metrics: Metrics | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.verification = verification
@@ -63,6 +64,7 @@ class AccountGuardHandlers:
         self.store_health = StoreHealth(engine.store.ping, timeout=score_timeout)
         self.fail_mode = fail_mode
         self.score_timeout = score_timeout
+        self.metrics = metrics
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.worker.run(fn, *args)
@@ -95,8 +97,11 @@ class AccountGuardHandlers:
 
     def _unavailable(self, event: Event, why: str) -> ScoreResult:
         structlog.contextvars.bind_contextvars(degraded=why, fail_mode=self.fail_mode.value)
-        return unavailable_result(event, self.fail_mode, self.engine.scorer.version,
-                                  self.clock.now())
+        result = unavailable_result(event, self.fail_mode, self.engine.scorer.version,
+                                    self.clock.now())
+        if self.metrics is not None:
+            self.metrics.degraded(result)
+        return result
 
     async def _score_one(self, request: pb.ScoreRequest,
                          context: Context | None = None) -> pb.ScoreResponse:
@@ -175,6 +180,8 @@ class AccountGuardHandlers:
         challenge = started.challenge
         structlog.contextvars.bind_contextvars(challenge_id=challenge.challenge_id,
                                                delivery=started.delivery.name)
+        if self.metrics is not None:
+            self.metrics.verification("started")
         return pb.StartVerificationResponse(
             challenge_id=challenge.challenge_id,
             expires_at=seconds_to_timestamp(challenge.expires_at),
@@ -188,6 +195,10 @@ class AccountGuardHandlers:
                                   current_actor())
         structlog.contextvars.bind_contextvars(verified=attempt.verified,
                                                attempts_left=attempt.attempts_left)
+        if self.metrics is not None:
+            self.metrics.verification("succeeded" if attempt.verified else "failed")
+            if attempt.locked:
+                self.metrics.verification("locked")
         return pb.CompleteVerificationResponse(verified=attempt.verified,
                                                attempts_left=attempt.attempts_left)
 
@@ -197,8 +208,11 @@ class AccountGuardHandlers:
                                                challenge_id=request.challenge_id[:MAX_ID])
         restored = await self._run(self._restore().unfreeze, request.account_id,
                                    request.challenge_id, current_actor())
-        structlog.contextvars.bind_contextvars(restored=[f.name for f in restored])
-        return pb.UnfreezeResponse(restored_features=[f.name for f in restored])
+        features = [f.name for f in restored.features]
+        structlog.contextvars.bind_contextvars(restored=features)
+        if self.metrics is not None:
+            self.metrics.freezes_lifted_by("verified", len(restored.lifted))
+        return pb.UnfreezeResponse(restored_features=features)
 
     async def enroll_authenticator(self, request: pb.EnrollAuthenticatorRequest,
                                    context: Context) -> pb.EnrollAuthenticatorResponse:
@@ -217,6 +231,8 @@ class AccountGuardHandlers:
         lifted = await self._run(self.outcomes.report, request.event_id, request.outcome,
                                  current_actor())
         freeze_id = lifted.freeze_id if lifted is not None else ""
+        if lifted is not None and self.metrics is not None:
+            self.metrics.freezes_lifted_by("outcome")
         structlog.contextvars.bind_contextvars(lifted_freeze_id=freeze_id or None)
         return pb.ReportOutcomeResponse(lifted_freeze_id=freeze_id)
 

@@ -132,6 +132,9 @@ class InMemoryFreezeLedger:
             ranked = [(a, t) for a, t in ranked if (-t, a) > (-after[0], after[1])]
         return ranked[:limit]
 
+    def active_freeze_count(self, now: float) -> int:
+        return sum(f.is_active(now) for f in self._all())
+
     def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
         return [e for e in self.risk.audit
                 if e.record.account_id == account_id and e.sequence > after_sequence][:limit]

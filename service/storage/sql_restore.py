@@ -193,6 +193,12 @@ class SqlFreezeLedger:
         return [(row["account_id"], float(row["last"])) for row in rows]
 
     @store_errors
+    def active_freeze_count(self, now: float) -> int:
+        row = self.database.query_one("SELECT COUNT(*) AS n FROM freezes WHERE state = ? AND "
+                                      "expires_at > ?", (FreezeState.ACTIVE.name, now))
+        return int(row["n"]) if row else 0
+
+    @store_errors
     def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
         return self.database.audit_trail(account_id, after_sequence, limit)
 

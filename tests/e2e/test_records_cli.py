@@ -20,8 +20,8 @@ from service.domain.decisions import Decision, ScoreResult
 from service.domain.freezes import Freeze
 from service.domain.outcomes import Outcome, OutcomeReport
 from service.evaluation.outcomes import REPORTED_FRAUD, read_outcomes, relabel, write_outcomes
-from service.storage.sqlite import SqliteRiskStore
 from service.storage.sql_restore import SqlFreezeLedger
+from service.storage.sqlite import SqliteRiskStore
 
 pytestmark = pytest.mark.e2e
 

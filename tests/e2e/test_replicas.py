@@ -99,7 +99,7 @@ def test_one_event_sent_to_two_replicas_at_once_makes_one_freeze(replicas):
     for event in attack:  # every attack event to both replicas at once, in order
         request = event_to_request(event)
         with ThreadPoolExecutor(2) as pool:
-            first, second = pool.map(lambda stub: stub.Score(request, timeout=10), (a, b))
+            first, second = pool.map(lambda stub, r=request: stub.Score(r, timeout=10), (a, b))
         assert first == second
     status = b.GetAccountStatus(pb.GetAccountStatusRequest(account_id="twice"), timeout=10)
     assert len(status.freezes) == 1

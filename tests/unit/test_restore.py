@@ -124,7 +124,8 @@ def test_takeover_is_restored_by_the_right_code(rig):
     attempt = rig.verification.complete(started.challenge.challenge_id, started.code, VERIFIER)
     assert attempt.verified
     restored = rig.verification.unfreeze("a", started.challenge.challenge_id, VERIFIER)
-    assert set(restored) == set(CreditFeature)
+    assert set(restored.features) == set(CreditFeature)
+    assert len(restored.lifted) == 1
     assert rig.engine.account_freezes("a") == []
     [lifted] = rig.store.freezes("a")
     assert lifted.state is FreezeState.LIFTED_VERIFIED
@@ -217,19 +218,19 @@ def test_freezes_placed_after_verification_stay(rig):
     later = rig.admin.freeze_account("a", [CreditFeature.INSTALLMENT_LOAN], "chargeback review",
                                      0, ADMIN)
     restored = rig.verification.unfreeze("a", started.challenge.challenge_id, VERIFIER)
-    assert CreditFeature.INSTALLMENT_LOAN not in restored
+    assert CreditFeature.INSTALLMENT_LOAN not in restored.features
     assert [f.freeze_id for f in rig.engine.account_freezes("a")] == [later.freeze_id]
 
 
 def test_ten_failures_an_hour_lock_the_account_for_thirty_minutes(rig):
     _frozen(rig)
-    codes = []
+    attempts = []
     for _ in range(2):
         started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
-        codes.append(started)
-        for _ in range(5):
-            rig.verification.complete(started.challenge.challenge_id, _wrong(started.code),
-                                      VERIFIER)
+        attempts += [rig.verification.complete(started.challenge.challenge_id,
+                                               _wrong(started.code), VERIFIER)
+                     for _ in range(5)]
+    assert [a.locked for a in attempts] == [False] * 9 + [True]
     with pytest.raises(RateLimited, match="locked"):
         rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
     rig.clock.advance(29 * 60)
