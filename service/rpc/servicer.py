@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
@@ -37,6 +38,7 @@ from service.rpc.worker import StoreWorker
 
 log = structlog.get_logger("acctguard.score")
 MAX_BATCH = 10_000
+STREAM_WINDOW = 64  # stream messages read ahead and scored together
 DEADLINE_MARGIN = 0.02  # seconds kept to send the fail-mode answer before the deadline
 T = TypeVar("T")
 
@@ -121,16 +123,44 @@ class AccountGuardHandlers:
 
     async def score_stream(self, requests: AsyncIterator[pb.ScoreRequest],
                            context: Context) -> AsyncIterator[pb.ScoreResponse]:
+        """Up to STREAM_WINDOW messages are read ahead and scored together (micro-batched with
+        other calls); responses go out in request order. The first bad message ends the stream
+        with its position, and nothing after it is read."""
+        window: asyncio.Queue[_Pending | DomainError | None] = asyncio.Queue(STREAM_WINDOW)
+        reader = asyncio.get_running_loop().create_task(
+            self._read_ahead(requests, context, window))
+        try:
+            while (item := await window.get()) is not None:
+                if isinstance(item, DomainError):
+                    raise item
+                try:
+                    result = await item.result
+                except DomainError as error:
+                    raise _at_position(error, item.index) from None
+                log.info("scored", event_id=result.event_id[:MAX_ID],
+                         account_id=result.account_id, kind=str(result.kind),
+                         **_decision_fields(result))
+                yield result_to_response(result)
+        finally:
+            reader.cancel()
+
+    async def _read_ahead(self, requests: AsyncIterator[pb.ScoreRequest],
+                          context: Context,
+                          window: asyncio.Queue[_Pending | DomainError | None]) -> None:
         index = 0
-        async for request in requests:
-            try:
-                response = await self._score_one(request, context)
-            except DomainError as error:
-                raise _at_position(error, index) from None
-            log.info("scored")
-            structlog.contextvars.clear_contextvars()
-            index += 1
-            yield response
+        try:
+            async for request in requests:
+                try:
+                    event = event_from_request(check_decoded(request))
+                    self.engine.validate(event)
+                except DomainError as error:
+                    await window.put(_at_position(error, index))
+                    return
+                task = asyncio.get_running_loop().create_task(self._scored(event, context))
+                await window.put(_Pending(task, index))
+                index += 1
+        finally:
+            await window.put(None)
 
     async def score_batch(self, request: pb.ScoreBatchRequest,
                           context: Context) -> pb.ScoreBatchResponse:
@@ -251,6 +281,12 @@ class AccountGuardHandlers:
 
     def close(self) -> None:
         self.worker.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    result: asyncio.Task[ScoreResult]
+    index: int
 
 
 def _decision_fields(result: ScoreResult) -> dict[str, Any]:

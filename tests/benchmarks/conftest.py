@@ -17,3 +17,12 @@ def record_percentiles(benchmark: Any) -> None:
     timings = np.asarray(data)
     for q in (50, 95, 99):
         benchmark.extra_info[f"p{q}_us"] = round(float(np.percentile(timings, q)) * 1e6, 1)
+
+
+def pedantic_rounds(config: Any, full: int) -> int:
+    """Rounds for ``benchmark.pedantic`` (used when each round needs fresh input made outside the
+    timing), which ignores --benchmark-max-time: ``full`` in a full run, a tenth (at least
+    --benchmark-min-rounds) in the short mode scripts/test.sh uses (max time under 1 s)."""
+    if float(config.getoption("benchmark_max_time")) >= 1.0:
+        return full
+    return max(int(config.getoption("benchmark_min_rounds")), full // 10)

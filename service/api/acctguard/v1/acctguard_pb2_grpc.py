@@ -100,6 +100,9 @@ class AccountGuardServicer:
 
     def ScoreStream(self, request_iterator, context):
         """One response per request, in request order. Events of one account must be sent in time order.
+        Up to 64 messages are read ahead and scored together. If one fails, the stream ends with
+        its error (naming its position, requests[i]); messages after it may already have been
+        scored, and sending them again returns the stored answers.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
