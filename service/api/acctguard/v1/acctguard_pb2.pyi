@@ -243,7 +243,7 @@ class Reason(_message.Message):
     def __init__(self, code: _Optional[_Union[ReasonCode, str]] = ..., message: _Optional[str] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class ScoreResponse(_message.Message):
-    __slots__ = ("event_id", "risk", "decision", "reasons", "frozen_features", "freeze_id", "model_version")
+    __slots__ = ("event_id", "risk", "decision", "reasons", "frozen_features", "freeze_id", "model_version", "would_decision")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     RISK_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
@@ -251,6 +251,7 @@ class ScoreResponse(_message.Message):
     FROZEN_FEATURES_FIELD_NUMBER: _ClassVar[int]
     FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    WOULD_DECISION_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     risk: float
     decision: Decision
@@ -258,7 +259,8 @@ class ScoreResponse(_message.Message):
     frozen_features: _containers.RepeatedScalarFieldContainer[CreditFeature]
     freeze_id: str
     model_version: str
-    def __init__(self, event_id: _Optional[str] = ..., risk: _Optional[float] = ..., decision: _Optional[_Union[Decision, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., freeze_id: _Optional[str] = ..., model_version: _Optional[str] = ...) -> None: ...
+    would_decision: Decision
+    def __init__(self, event_id: _Optional[str] = ..., risk: _Optional[float] = ..., decision: _Optional[_Union[Decision, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., freeze_id: _Optional[str] = ..., model_version: _Optional[str] = ..., would_decision: _Optional[_Union[Decision, str]] = ...) -> None: ...
 
 class Freeze(_message.Message):
     __slots__ = ("freeze_id", "features", "reasons", "risk", "event_id", "created_at", "expires_at", "state", "account_id", "lifted_at", "lifted_by", "lift_reason", "placed_by")
@@ -519,6 +521,54 @@ class ModelInfo(_message.Message):
 class VerifyAuditChainRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ReloadModelRequest(_message.Message):
+    __slots__ = ("path",)
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    def __init__(self, path: _Optional[str] = ...) -> None: ...
+
+class ForgetAccountRequest(_message.Message):
+    __slots__ = ("account_id", "reason")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    reason: str
+    def __init__(self, account_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ForgetAccountResponse(_message.Message):
+    __slots__ = ("profiles_erased", "events_erased", "audit_entries_redacted")
+    PROFILES_ERASED_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_ERASED_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_ENTRIES_REDACTED_FIELD_NUMBER: _ClassVar[int]
+    profiles_erased: int
+    events_erased: int
+    audit_entries_redacted: int
+    def __init__(self, profiles_erased: _Optional[int] = ..., events_erased: _Optional[int] = ..., audit_entries_redacted: _Optional[int] = ...) -> None: ...
+
+class GetDecisionSummaryRequest(_message.Message):
+    __slots__ = ("hours",)
+    HOURS_FIELD_NUMBER: _ClassVar[int]
+    hours: int
+    def __init__(self, hours: _Optional[int] = ...) -> None: ...
+
+class DecisionCount(_message.Message):
+    __slots__ = ("hour", "allow", "challenge", "freeze")
+    HOUR_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
+    FREEZE_FIELD_NUMBER: _ClassVar[int]
+    hour: _timestamp_pb2.Timestamp
+    allow: int
+    challenge: int
+    freeze: int
+    def __init__(self, hour: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., allow: _Optional[int] = ..., challenge: _Optional[int] = ..., freeze: _Optional[int] = ...) -> None: ...
+
+class DecisionSummary(_message.Message):
+    __slots__ = ("hours",)
+    HOURS_FIELD_NUMBER: _ClassVar[int]
+    hours: _containers.RepeatedCompositeFieldContainer[DecisionCount]
+    def __init__(self, hours: _Optional[_Iterable[_Union[DecisionCount, _Mapping]]] = ...) -> None: ...
 
 class VerifyAuditChainResponse(_message.Message):
     __slots__ = ("intact", "entries", "first_bad_sequence")

@@ -505,6 +505,21 @@ class AccountGuardAdminStub:
                 request_serializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainRequest.SerializeToString,
                 response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainResponse.FromString,
                 _registered_method=True)
+        self.ReloadModel = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/ReloadModel',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ReloadModelRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ModelInfo.FromString,
+                _registered_method=True)
+        self.ForgetAccount = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/ForgetAccount',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ForgetAccountRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ForgetAccountResponse.FromString,
+                _registered_method=True)
+        self.GetDecisionSummary = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/GetDecisionSummary',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.GetDecisionSummaryRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.DecisionSummary.FromString,
+                _registered_method=True)
 
 
 class AccountGuardAdminServicer:
@@ -553,6 +568,29 @@ class AccountGuardAdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReloadModel(self, request, context):
+        """Loads a new model artifact without dropping calls, after checking it; a bad one is
+        refused (FAILED_PRECONDITION) and the old one keeps serving.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ForgetAccount(self, request, context):
+        """Erases an account's profile and personal data; its audit entries are redacted and the
+        chain still verifies.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDecisionSummary(self, request, context):
+        """Decisions per hour over the last hours, for dashboards and the console.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountGuardAdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -585,6 +623,21 @@ def add_AccountGuardAdminServicer_to_server(servicer, server):
                     servicer.VerifyAuditChain,
                     request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainRequest.FromString,
                     response_serializer=acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainResponse.SerializeToString,
+            ),
+            'ReloadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReloadModel,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ReloadModelRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ModelInfo.SerializeToString,
+            ),
+            'ForgetAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForgetAccount,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ForgetAccountRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ForgetAccountResponse.SerializeToString,
+            ),
+            'GetDecisionSummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDecisionSummary,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.GetDecisionSummaryRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.DecisionSummary.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -750,6 +803,87 @@ class AccountGuardAdmin:
             '/acctguard.v1.AccountGuardAdmin/VerifyAuditChain',
             acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainRequest.SerializeToString,
             acctguard_dot_v1_dot_acctguard__pb2.VerifyAuditChainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReloadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/ReloadModel',
+            acctguard_dot_v1_dot_acctguard__pb2.ReloadModelRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ForgetAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/ForgetAccount',
+            acctguard_dot_v1_dot_acctguard__pb2.ForgetAccountRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.ForgetAccountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDecisionSummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/GetDecisionSummary',
+            acctguard_dot_v1_dot_acctguard__pb2.GetDecisionSummaryRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.DecisionSummary.FromString,
             options,
             channel_credentials,
             insecure,
