@@ -18,6 +18,7 @@ MAX_REASON = 512
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 MAX_MANUAL_TTL_SECONDS = 90 * 86400
+MAX_SUMMARY_HOURS = 168
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,14 @@ class FrozenAccount:
     account_id: str
     freezes: tuple[Freeze, ...]
     last_frozen_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class HourOfDecisions:
+    hour: float
+    allow: int
+    challenge: int
+    freeze: int
 
 
 def page_size(requested: int) -> int:
@@ -99,6 +108,19 @@ class AdminService:
     def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
         check_id("account_id", account_id)
         return self.ledger.audit_trail(account_id, after_sequence, limit)
+
+    def decision_summary(self, hours: int) -> list[HourOfDecisions]:
+        """Decisions per hour for the last ``hours`` (the current one included), oldest
+        first, with empty hours as zeros."""
+        if not 0 <= hours <= MAX_SUMMARY_HOURS:
+            raise InvalidArgument("hours", f"must be between 0 and {MAX_SUMMARY_HOURS}")
+        hours = hours or 24
+        last = int(self.clock.now()) // 3600
+        first = last - hours + 1
+        counts = self.ledger.decision_counts(first * 3600.0)
+        return [HourOfDecisions(hour * 3600.0, *(counts.get((hour, name), 0)
+                                                  for name in ("ALLOW", "CHALLENGE", "FREEZE")))
+                for hour in range(first, last + 1)]
 
     def verify_audit_chain(self) -> ChainCheck:
         return self.ledger.verify_audit_chain()

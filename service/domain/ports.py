@@ -120,6 +120,10 @@ class FreezeLedger(Protocol):
 
     def active_freeze_count(self, now: float) -> int: ...
 
+    def decision_counts(self, since: float) -> dict[tuple[int, str], int]:
+        """(hour number since the epoch, decision name) -> events scored."""
+        ...
+
     def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
         ...
 

@@ -140,6 +140,13 @@ class AdminHandlers:
         return pb.VerifyAuditChainResponse(intact=check.intact, entries=check.entries,
                                            first_bad_sequence=check.first_bad_sequence)
 
+    async def get_decision_summary(self, request: pb.GetDecisionSummaryRequest,
+                                   context: Context) -> pb.DecisionSummary:
+        hours = await self.worker.run(self.admin.decision_summary, request.hours)
+        return pb.DecisionSummary(hours=[pb.DecisionCount(
+            hour=seconds_to_timestamp(h.hour), allow=h.allow, challenge=h.challenge,
+            freeze=h.freeze) for h in hours])
+
     def behaviors(self) -> dict[str, Callable[..., Any]]:
         return {
             "FreezeAccount": self.freeze_account,
@@ -148,4 +155,5 @@ class AdminHandlers:
             "GetAuditTrail": self.get_audit_trail,
             "GetModelInfo": self.get_model_info,
             "VerifyAuditChain": self.verify_audit_chain,
+            "GetDecisionSummary": self.get_decision_summary,
         }

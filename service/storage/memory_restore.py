@@ -132,6 +132,14 @@ class InMemoryFreezeLedger:
             ranked = [(a, t) for a, t in ranked if (-t, a) > (-after[0], after[1])]
         return ranked[:limit]
 
+    def decision_counts(self, since: float) -> dict[tuple[int, str], int]:
+        counts: dict[tuple[int, str], int] = {}
+        for result in self.risk.results.values():
+            if result.scored_at >= since:
+                key = (int(result.scored_at) // 3600, result.decision.name)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def active_freeze_count(self, now: float) -> int:
         return sum(f.is_active(now) for f in self._all())
 

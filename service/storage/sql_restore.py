@@ -193,6 +193,15 @@ class SqlFreezeLedger:
         return [(row["account_id"], float(row["last"])) for row in rows]
 
     @store_errors
+    def decision_counts(self, since: float) -> dict[tuple[int, str], int]:
+        """(hour number since the epoch, decision) -> scored events."""
+        rows = self.database.query(
+            "SELECT CAST(scored_at AS BIGINT) / 3600 AS hour, decision, COUNT(*) AS n "
+            "FROM scored_events WHERE scored_at >= ? GROUP BY CAST(scored_at AS BIGINT) / 3600, "
+            "decision", (since,))
+        return {(int(row["hour"]), str(row["decision"])): int(row["n"]) for row in rows}
+
+    @store_errors
     def active_freeze_count(self, now: float) -> int:
         row = self.database.query_one("SELECT COUNT(*) AS n FROM freezes WHERE state = ? AND "
                                       "expires_at > ?", (FreezeState.ACTIVE.name, now))

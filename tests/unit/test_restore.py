@@ -383,3 +383,13 @@ def test_account_state_shows_open_challenges_and_locks(rig):
     assert state.open_challenges[0].state is ChallengeState.OPEN
     assert state.locked_until is None
     assert not state.authenticator_enrolled
+
+
+def test_decision_summary_counts_per_hour(rig):
+    _frozen(rig)
+    summary = rig.admin.decision_summary(3)
+    assert len(summary) == 3
+    assert sum(h.allow + h.challenge + h.freeze for h in summary) == 4
+    assert summary[-1].freeze == 1
+    with pytest.raises(InvalidArgument, match="hours"):
+        rig.admin.decision_summary(1000)
