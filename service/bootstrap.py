@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from google.protobuf.descriptor import ServiceDescriptor
 
+from detectors.events import EventKind
 from detectors.model import ArtifactError, RiskModel
 from detectors.scoring import Scorer
 from service.api.acctguard.v1 import acctguard_pb2 as pb
@@ -152,7 +153,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     metrics.count_active_freezes(lambda: ledger.active_freeze_count(clock.now()))
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(
         freeze_ttl_seconds=settings.freeze_ttl_hours * 3600.0,
-        max_future_skew_seconds=settings.max_future_skew_seconds), open_crowd(settings),
+        max_future_skew_seconds=settings.max_future_skew_seconds,
+        audit_kinds=frozenset(EventKind(k) for k in settings.audit_kinds)), open_crowd(settings),
         metrics)
     engine.warm_up()
     store.ping()

@@ -5,8 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KINDS = ("login", "transaction", "account_change")
+
+
+def audit_kinds_of(mode: str) -> frozenset[str]:
+    """The event kinds in audit mode for an ACCTGUARD_MODE value."""
+    text = mode.strip().lower()
+    if text in ("enforce", "audit"):
+        return frozenset(KINDS) if text == "audit" else frozenset()
+    kinds = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, _, value = part.partition("=")
+        if kind.strip() not in KINDS or value.strip() not in ("audit", "enforce"):
+            raise ValueError(f"mode: {part!r} is not KIND=audit|enforce (kinds: {KINDS})")
+        if value.strip() == "audit":
+            kinds.add(kind.strip())
+    return frozenset(kinds)
 
 
 class Settings(BaseSettings):
@@ -23,6 +40,10 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(4, gt=0, le=64)
     redis_url: str = Field("", description="redis://... to keep account profiles in Redis")
     redis_prefix: str = Field("acctguard:", description="prefix of every Redis key")
+    mode: str = Field(
+        "enforce", description="enforce | audit, or per event kind, e.g. "
+        "'login=audit,transaction=enforce' (kinds not named are enforced). Audit: decide as "
+        "usual, answer ALLOW with would_decision, place no freeze")
     fail_mode: Literal["open", "closed"] = Field(
         "closed", description="Score's answer when the risk store cannot be used in time: "
         "closed = CHALLENGE, open = ALLOW (both with reason RISK_STORE_UNAVAILABLE)")
@@ -79,6 +100,16 @@ class Settings(BaseSettings):
         120.0, gt=0, description="per caller: StartVerification, CompleteVerification, "
         "Unfreeze, EnrollAuthenticator calls per minute (beyond: RESOURCE_EXHAUSTED)")
     verification_burst: int = Field(30, ge=1, description="per caller: calls at once")
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        audit_kinds_of(value)  # raises ValueError for anything it cannot read
+        return value
+
+    @property
+    def audit_kinds(self) -> frozenset[str]:
+        return audit_kinds_of(self.mode)
 
     @model_validator(mode="after")
     def _tls_files_together(self) -> Settings:

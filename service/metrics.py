@@ -28,6 +28,9 @@ class Metrics:
                                   registry=r)
         self.decisions = Counter("acctguard_decisions_total", "Score decisions.",
                                  ["kind", "decision"], registry=r)
+        self.would_decisions = Counter(
+            "acctguard_would_decisions_total", "Audit mode: the decisions enforcing would have "
+            "made (the answer was ALLOW).", ["kind", "decision"], registry=r)
         self.reasons = Counter("acctguard_reasons_total", "Reason codes given with decisions.",
                                ["code"], registry=r)
         self.freezes_placed = Counter("acctguard_freezes_placed_total", "Freezes placed.",
@@ -59,6 +62,8 @@ class Metrics:
     def committed(self, result: ScoreResult, freeze: Freeze | None, seconds: float) -> None:
         """ScoringObserver: one newly scored event (replayed ones are not counted again)."""
         self.decisions.labels(str(result.kind), result.decision.name).inc()
+        if result.would_decision is not None:
+            self.would_decisions.labels(str(result.kind), result.would_decision.name).inc()
         for reason in result.reasons:
             self.reasons.labels(reason.code.name).inc()
         if freeze is not None:

@@ -31,3 +31,5 @@ class ScoreResult:
     freeze_id: str
     model_version: str
     scored_at: float
+    # Audit mode: the decision enforcing would have made (``decision`` is then ALLOW).
+    would_decision: Decision | None = None

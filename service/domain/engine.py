@@ -19,6 +19,7 @@ from detectors.events import (
     AccountChangeKind,
     CreditFeature,
     Event,
+    EventKind,
     LoginEvent,
     TransactionEvent,
 )
@@ -49,6 +50,8 @@ class _Scored:
 class EngineSettings:
     freeze_ttl_seconds: float = 72 * 3600.0
     max_future_skew_seconds: float = 300.0
+    # Event kinds in audit (shadow) mode: decided as usual, answered ALLOW, never frozen.
+    audit_kinds: frozenset[EventKind] = frozenset()
 
 
 def freeze_id_for(event_id: str) -> str:
@@ -174,20 +177,27 @@ class RiskEngine:
         freeze_id = new_freeze.freeze_id if new_freeze else ""
         if decision is Decision.FREEZE and covering is not None:
             freeze_id = covering.freeze_id
+        would: Decision | None = None
+        if event.kind in self.settings.audit_kinds:
+            # Audit mode: report what enforcing would do, act on none of it. Freezes already
+            # in place (from enforce mode or an operator) still block below.
+            would, decision, new_freeze, freeze_id = decision, Decision.ALLOW, None, ""
         blocking = self._blocking_freeze(event, active)
         if blocking is not None:
             decision = Decision.FREEZE
             freeze_id = freeze_id or blocking.freeze_id
             code = ReasonCode.FEATURE_FROZEN
             reasons = (Reason(code, describe(code, {}), 1.0), *reasons)
-        # A frozen event's device, place and payee must not become known to the profile.
-        profile.update(event, trusted=decision is not Decision.FREEZE)
+        # A frozen event's device, place and payee must not become known to the profile (nor
+        # one that would have been frozen: audit mode must not teach the attacker's device).
+        profile.update(event, trusted=Decision.FREEZE not in (decision, would))
         profile.alert_level, profile.alert_at = level, max(profile.alert_at, event.occurred_at)
         result = ScoreResult(
             event_id=event.event_id, account_id=event.account_id, kind=event.kind,
             risk=assessment.risk, decision=decision, reasons=reasons,
             frozen_features=frozen_features([*active, *([new_freeze] if new_freeze else [])]),
-            freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now)
+            freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now,
+            would_decision=would)
         return _Scored(result, new_freeze, assessment)
 
     def account_freezes(self, account_id: str) -> list[Freeze]:

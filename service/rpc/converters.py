@@ -110,7 +110,8 @@ def result_to_response(result: ScoreResult) -> pb.ScoreResponse:
         event_id=result.event_id, risk=result.risk, decision=result.decision.name,
         reasons=[reason_to_proto(r) for r in result.reasons],
         frozen_features=[f.name for f in result.frozen_features],
-        freeze_id=result.freeze_id, model_version=result.model_version)
+        freeze_id=result.freeze_id, model_version=result.model_version,
+        would_decision=result.would_decision.name if result.would_decision else None)
 
 
 def freeze_to_proto(freeze: Freeze, now: float) -> pb.Freeze:

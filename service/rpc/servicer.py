@@ -291,6 +291,7 @@ class _Pending:
 
 def _decision_fields(result: ScoreResult) -> dict[str, Any]:
     return {"decision": result.decision.name, "risk": round(result.risk, 6),
+            "would_decision": result.would_decision.name if result.would_decision else None,
             "reasons": [r.code.name for r in result.reasons],
             "freeze_id": result.freeze_id or None}
 

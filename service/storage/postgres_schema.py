@@ -92,4 +92,7 @@ MIGRATIONS: tuple[str, ...] = (
         reported_by TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE scored_events ADD COLUMN would_decision TEXT NOT NULL DEFAULT '';
+    """,
 )

@@ -40,6 +40,7 @@ def result_row(result: ScoreResult) -> dict[str, Any]:
         "frozen_features": features_to_json(result.frozen_features),
         "freeze_id": result.freeze_id, "model_version": result.model_version,
         "scored_at": result.scored_at,
+        "would_decision": result.would_decision.name if result.would_decision else "",
     }
 
 
@@ -50,7 +51,8 @@ def result_from_row(row: dict[str, Any]) -> ScoreResult:
         reasons=reasons_from_json(row["reasons"]),
         frozen_features=features_from_json(row["frozen_features"]),
         freeze_id=row["freeze_id"], model_version=row["model_version"],
-        scored_at=float(row["scored_at"]))
+        scored_at=float(row["scored_at"]),
+        would_decision=Decision[row["would_decision"]] if row.get("would_decision") else None)
 
 
 def freeze_row(freeze: Freeze) -> dict[str, Any]:

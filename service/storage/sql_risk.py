@@ -28,9 +28,9 @@ from service.storage.sql_database import Connection, SqlDatabase, store_errors
 
 INSERT_RESULT = (
     "INSERT INTO scored_events (event_id, account_id, kind, risk, decision, reasons, "
-    "frozen_features, freeze_id, model_version, scored_at) VALUES (:event_id, :account_id, "
-    ":kind, :risk, :decision, :reasons, :frozen_features, :freeze_id, :model_version, "
-    ":scored_at) ON CONFLICT DO NOTHING"
+    "frozen_features, freeze_id, model_version, scored_at, would_decision) VALUES (:event_id, "
+    ":account_id, :kind, :risk, :decision, :reasons, :frozen_features, :freeze_id, "
+    ":model_version, :scored_at, :would_decision) ON CONFLICT DO NOTHING"
 )
 INSERT_FREEZE = (
     "INSERT INTO freezes (freeze_id, account_id, event_id, features, reasons, risk, created_at, "

@@ -117,4 +117,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE profiles ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     UPDATE profiles SET version = 1;
     """,
+    """
+    ALTER TABLE scored_events ADD COLUMN would_decision TEXT NOT NULL DEFAULT '';
+    """,
 )
