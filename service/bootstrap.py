@@ -27,6 +27,7 @@ from service.domain.restore import VerificationService
 from service.domain.verification import CodeHasher, VerificationRules
 from service.keys import AesGcmBox, derive_key, load_or_create_key
 from service.metrics import Metrics
+from service.model_reload import ModelReloader
 from service.rpc.admin_servicer import AdminHandlers
 from service.rpc.servicer import AccountGuardHandlers
 from service.rpc.worker import StoreWorker
@@ -165,6 +166,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         settings.score_timeout_seconds, metrics)
     admin = AdminHandlers(
         AdminService(store, ledger, clock, settings.freeze_ttl_hours * 3600.0),
-        lambda: engine.scorer.model, clock, worker, metrics)
+        lambda: engine.scorer.model, clock, worker, metrics,
+        ModelReloader(engine, worker, settings.resolved_model_path, metrics))
     return Application(settings, store, engine, handlers, admin, ledger, challenges, metrics,
                        clock)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import signal
@@ -20,6 +21,7 @@ from service.cli_records import audit, outcomes
 from service.cli_restore import admin, report_outcome, unfreeze, verify
 from service.cli_tokens import token
 from service.config import Settings
+from service.console.cli import console
 
 if TYPE_CHECKING:
     from detectors.simulation.model import LabelledEvent
@@ -43,6 +45,7 @@ main.add_command(outcomes)
 main.add_command(verify)
 main.add_command(unfreeze)
 main.add_command(admin)
+main.add_command(console)
 outcomes.add_command(report_outcome)
 
 
@@ -119,6 +122,18 @@ def _server_security(settings: Settings) -> ServerSecurity:
     return security
 
 
+async def _reload_model(app: Any) -> None:
+    """SIGHUP: load the configured model artifact again (refused ones are logged; the old
+    model keeps serving)."""
+    from service.domain.errors import FailedPrecondition
+
+    reloader = app.admin_handlers.reloader
+    if reloader is None:
+        return
+    with contextlib.suppress(FailedPrecondition):  # logged by the reloader
+        await reloader.reload()
+
+
 def _serve_metrics(metrics: Any, listen: str) -> Any:
     """The /metrics endpoint, or None when ACCTGUARD_METRICS_LISTEN is empty. A port that cannot
     be bound is logged, not fatal: scoring matters more than its metrics."""
@@ -149,6 +164,13 @@ async def _serve(settings: Settings, security: ServerSecurity | None = None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    reloading: set[asyncio.Task[None]] = set()
+
+    def reload_on_sighup() -> None:
+        task = loop.create_task(_reload_model(app))
+        reloading.add(task)
+        task.add_done_callback(reloading.discard)
+    loop.add_signal_handler(signal.SIGHUP, reload_on_sighup)
     try:
         try:
             port = await server.start()

@@ -24,6 +24,7 @@ from detectors.events import (
     TransactionEvent,
 )
 from detectors.explain import describe
+from detectors.features import NO_CROWD
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment, Scorer
@@ -77,14 +78,24 @@ class RiskEngine:
         """Run one synthetic event of each kind through features, detectors, calibration and
         policy (nothing is read from or written to the store), so the first real call does not
         pay for first-use costs."""
+        self.smoke_test(self.scorer)
+
+    def smoke_test(self, scorer: Scorer) -> None:
+        """Score known synthetic events (a fresh and a seasoned account, each kind) with
+        ``scorer``, touching no store; raise ValueError if an answer is not a risk in [0, 1]."""
         now = self.clock.now()
-        for event in (
-                LoginEvent("warm-up-login", "warm-up", now, ip="192.0.2.1", device_id="d",
-                           country="DE", latitude=52.5, longitude=13.4, asn=64500),
-                TransactionEvent("warm-up-tx", "warm-up", now, amount_minor=1000,
-                                 currency="EUR", payee_id="p", device_id="d"),
-                AccountChangeEvent("warm-up-change", "warm-up", now, AccountChangeKind.EMAIL)):
-            self._evaluate(event, AccountProfile.new("warm-up"), [], now)
+        seasoned = AccountProfile.new("smoke")
+        for event in _smoke_events(now - 7 * 86400, 20):
+            seasoned.update(event)
+        for profile in (AccountProfile.new("smoke"), seasoned):
+            for event in _smoke_events(now, 1):
+                risk = scorer.assess(event, profile, NO_CROWD).risk
+                if not 0.0 <= risk <= 1.0:  # also catches NaN
+                    raise ValueError(f"the model scored a known {event.kind} event {risk!r}")
+
+    def replace_scorer(self, scorer: Scorer) -> None:
+        """Serve another model from the next event on (call on the engine's worker)."""
+        self.scorer = scorer
 
     def validate(self, event: Event) -> None:
         """Raise InvalidArgument, naming the field, if the event cannot be scored."""
@@ -297,3 +308,17 @@ class _Batch:
                 active.append(scored.freeze)
             out[index] = scored.result
             self.pending.append((scored.result, profile, scored.freeze))
+
+
+def _smoke_events(start: float, days: int) -> list[Event]:
+    """One ordinary day of each kind per day: a sign-in, a payment, an e-mail change."""
+    events: list[Event] = []
+    for day in range(days):
+        at = start + day * 86400
+        events += [
+            LoginEvent(f"smoke-login-{day}", "smoke", at, ip="192.0.2.1", device_id="d",
+                       country="DE", latitude=52.5, longitude=13.4, asn=64500),
+            TransactionEvent(f"smoke-tx-{day}", "smoke", at + 60, amount_minor=1000,
+                             currency="EUR", payee_id="p", device_id="d"),
+            AccountChangeEvent(f"smoke-change-{day}", "smoke", at + 120, AccountChangeKind.EMAIL)]
+    return events

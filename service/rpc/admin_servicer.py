@@ -16,10 +16,11 @@ from detectors.model import RiskModel
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.admin import AdminService, page_size
 from service.domain.clock import Clock
-from service.domain.errors import InvalidArgument
+from service.domain.errors import InvalidArgument, Unimplemented
 from service.domain.freezes import frozen_features
 from service.domain.validation import check_id
 from service.metrics import Metrics
+from service.model_reload import ModelReloader
 from service.rpc.converters import audit_entry_to_proto, freeze_to_proto, seconds_to_timestamp
 from service.rpc.registry import Context
 from service.rpc.servicer import current_actor
@@ -56,14 +57,39 @@ def _sequence_cursor(token: str) -> int:
     return value
 
 
+def model_info(model: RiskModel) -> pb.ModelInfo:
+    """The artifact as the admin API describes it."""
+    metadata = model.metadata
+    login = model.kinds[EventKind.LOGIN].thresholds
+    info = pb.ModelInfo(
+        version=model.version, detectors=list(metadata.get("detectors", [])),
+        challenge_threshold=login.challenge, freeze_threshold=login.freeze,
+        source=json.dumps({
+            "source": metadata.get("source", {}),
+            "thresholds": {str(k): {"challenge": m.thresholds.challenge,
+                                    "freeze": m.thresholds.freeze}
+                           for k, m in model.kinds.items()},
+            **{key: metadata[key] for key in ("challenge_fpr", "freeze_fpr", "rows",
+                                              "test_fraction", "libraries")
+               if key in metadata},
+        }, sort_keys=True))
+    created = metadata.get("created_at")
+    if isinstance(created, str):
+        info.trained_at.CopyFrom(seconds_to_timestamp(
+            datetime.fromisoformat(created).timestamp()))
+    return info
+
+
 class AdminHandlers:
     def __init__(self, admin: AdminService, model: Callable[[], RiskModel], clock: Clock,
-                 worker: StoreWorker, metrics: Metrics | None = None) -> None:
+                 worker: StoreWorker, metrics: Metrics | None = None,
+                 reloader: ModelReloader | None = None) -> None:
         self.admin = admin
         self.model = model  # the model serving now (it can change on reload)
         self.clock = clock
         self.worker = worker
         self.metrics = metrics
+        self.reloader = reloader
 
     async def freeze_account(self, request: pb.FreezeAccountRequest,
                              context: Context) -> pb.Freeze:
@@ -111,28 +137,18 @@ class AdminHandlers:
             response.next_page_token = encode_token(entries[-1].sequence)
         return response
 
+    async def reload_model(self, request: pb.ReloadModelRequest,
+                           context: Context) -> pb.ModelInfo:
+        if self.reloader is None:
+            raise Unimplemented("model reload is not configured on this server")
+        structlog.contextvars.bind_contextvars(path=request.path or None)
+        model = await self.reloader.reload(request.path)
+        return model_info(model)
+
     async def get_model_info(self, request: pb.GetModelInfoRequest,
                              context: Context) -> pb.ModelInfo:
-        model = self.model()
-        metadata = model.metadata
-        login = model.kinds[EventKind.LOGIN].thresholds
-        info = pb.ModelInfo(
-            version=model.version, detectors=list(metadata.get("detectors", [])),
-            challenge_threshold=login.challenge, freeze_threshold=login.freeze,
-            source=json.dumps({
-                "source": metadata.get("source", {}),
-                "thresholds": {str(k): {"challenge": m.thresholds.challenge,
-                                        "freeze": m.thresholds.freeze}
-                               for k, m in model.kinds.items()},
-                **{key: metadata[key] for key in ("challenge_fpr", "freeze_fpr", "rows",
-                                                  "test_fraction", "libraries")
-                   if key in metadata},
-            }, sort_keys=True))
-        created = metadata.get("created_at")
-        if isinstance(created, str):
-            info.trained_at.CopyFrom(seconds_to_timestamp(
-                datetime.fromisoformat(created).timestamp()))
-        return info
+        return model_info(self.model())
+
 
     async def verify_audit_chain(self, request: pb.VerifyAuditChainRequest,
                                  context: Context) -> pb.VerifyAuditChainResponse:
@@ -156,4 +172,5 @@ class AdminHandlers:
             "GetModelInfo": self.get_model_info,
             "VerifyAuditChain": self.verify_audit_chain,
             "GetDecisionSummary": self.get_decision_summary,
+            "ReloadModel": self.reload_model,
         }
