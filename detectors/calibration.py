@@ -9,7 +9,8 @@ anything seen in training still get distinct, ever smaller probabilities instead
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,12 @@ class TailCalibrator:
     tail_start: float
     tail_scale: float
     tail_fraction: float
+    # The body as a Python list: bisect on it is several times faster than numpy's searchsorted
+    # for one value, and gives the same index.
+    _body: list[float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_body", self.sorted_scores.tolist())
 
     @classmethod
     def fit(cls, scores: Floats, tail_fraction: float = 0.01,
@@ -54,9 +61,8 @@ class TailCalibrator:
         """:meth:`exceedance` for one score, without array overhead (same value)."""
         if score > self.tail_start:
             return self.tail_fraction * math.exp(-(score - self.tail_start) / self.tail_scale)
-        n = self.sorted_scores.size
-        below = int(np.searchsorted(self.sorted_scores, score, side="left"))
-        return max((n - below) / n, self.tail_fraction)
+        n = len(self._body)
+        return max((n - bisect_left(self._body, score)) / n, self.tail_fraction)
 
     def to_arrays(self, prefix: str) -> dict[str, Floats]:
         params = np.array([self.tail_start, self.tail_scale, self.tail_fraction])

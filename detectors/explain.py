@@ -60,6 +60,25 @@ def _amount(minor: float, currency: object) -> str:
     return f"{minor / 100:,.2f}{unit}"
 
 
+def _amount_spike(c: Context) -> str:
+    amount = _amount(float(c.get("amount_minor", 0)), c.get("currency"))
+    usual = _amount(float(c.get("usual_amount_minor", 0)), c.get("currency"))
+    if int(float(c.get("tx_1h", 1))) < 2:
+        return f"The amount {amount} is far above this account's usual amounts (about {usual})."
+    hour = _amount(float(c.get("amount_1h_minor", 0)), c.get("currency"))
+    return (f"{hour} moved within one hour ({amount} now), far above this account's usual "
+            f"amounts (about {usual}).")
+
+
+def _new_payee(c: Context) -> str:
+    payees = int(float(c.get("new_payees_3h", 0)))
+    if payees < 2:
+        return "The money goes to a recipient this account has never paid before."
+    total = _amount(float(c.get("new_payee_amount_3h", 0)), c.get("currency"))
+    return (f"The money goes to a recipient this account has never paid before: {payees} new "
+            f"recipients received {total} in the last 3 hours.")
+
+
 def describe(code: ReasonCode, context: Context) -> str:
     """One plain sentence about ``code`` for this event."""
     c = context
@@ -67,6 +86,9 @@ def describe(code: ReasonCode, context: Context) -> str:
     if code is ReasonCode.NEW_DEVICE:
         return "The activity came from a device not seen on this account before."
     if code is ReasonCode.NEW_COUNTRY:
+        if float(c.get("country_first_seen_today", 0)) > 0:
+            return (f"The activity came from {country}, a country this account had not been "
+                    "used in before today.")
         return f"The activity came from {country}, a country not seen on this account before."
     if code is ReasonCode.NEW_NETWORK:
         return ("The activity came from an internet provider or network this account had not "
@@ -81,6 +103,9 @@ def describe(code: ReasonCode, context: Context) -> str:
         if accounts > own:
             return (f"The sign-in came from a network where sign-ins to {accounts} other "
                     "accounts failed in the last hour, a sign of password guessing.")
+        if float(c.get("unknown_device_failures_1h", 0)) > 0:
+            return (f"There were {own} failed sign-in attempts in the last hour, from a device "
+                    "this account has never used: someone else guessing the password.")
         return f"There were {own} failed sign-in attempts in the last hour."
     if code is ReasonCode.LOGIN_VELOCITY:
         attempts = int(float(c.get("attempts_1h", 0)))
@@ -89,11 +114,14 @@ def describe(code: ReasonCode, context: Context) -> str:
         hour = int(float(c.get("hour", 0)))
         return f"The activity happened at {hour:02d}:00 UTC, a time this account is rarely used."
     if code is ReasonCode.AMOUNT_SPIKE:
+        return _amount_spike(c)
+    if code is ReasonCode.NEW_PAYEE:
+        return _new_payee(c)
+    if code is ReasonCode.TINY_AMOUNT:
         amount = _amount(float(c.get("amount_minor", 0)), c.get("currency"))
         usual = _amount(float(c.get("usual_amount_minor", 0)), c.get("currency"))
-        return f"The amount {amount} is far above this account's usual amounts (about {usual})."
-    if code is ReasonCode.NEW_PAYEE:
-        return "The money goes to a recipient this account has never paid before."
+        return (f"The amount {amount} is far below this account's usual amounts (about {usual}), "
+                "like a small payment made to test whether a stolen card works.")
     if code is ReasonCode.RAPID_TRANSACTIONS:
         count = int(float(c.get("tx_1h", 0)))
         return f"This is transaction {count} within one hour, far more than usual."
@@ -113,6 +141,9 @@ def describe(code: ReasonCode, context: Context) -> str:
                 "identity.")
     if code is ReasonCode.OPERATOR_FREEZE:
         return "An operator froze the account's credit features for review."
+    if code is ReasonCode.RISK_STORE_UNAVAILABLE:
+        return ("The account's history could not be read just now, so this activity was not "
+                "scored; the decision is the service's rule for that case.")
     return "The combination of details in this activity is unlike this account's normal use."
 
 

@@ -27,7 +27,7 @@ from detectors.events import (
     TransactionEvent,
 )
 from detectors.geo import haversine_km, network_prefix
-from detectors.profile import DAY, HOUR, AccountProfile, count_since, hour_of_day
+from detectors.profile import DAY, HOUR, AccountProfile, count_since, hour_of_day, sum_since
 from detectors.reasons import ReasonCode
 
 Context: TypeAlias = dict[str, float | str]
@@ -42,6 +42,11 @@ PLAUSIBLE_TRAVEL_KMH = 800.0
 PRIOR_AMOUNT_LOG_MEAN = math.log1p(4000.0)
 PRIOR_AMOUNT_LOG_STD = 1.5
 PRIOR_WEIGHT = 3.0
+# A session that began this recently still carries the idle time before it: money moved an hour
+# after an account woke from months of silence is money moved by a revived account.
+SESSION_HOURS = 6.0
+# How far back money sent to new payees adds up: a cash-out drains an account within hours.
+NEW_PAYEE_WINDOW_HOURS = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,14 @@ def _dormancy_days(profile: AccountProfile, now: float) -> float:
     return max(0.0, now - profile.last_activity_at) / DAY
 
 
+def _session_dormancy_days(profile: AccountProfile, now: float) -> float:
+    """The idle time before this event, or before the sign-in that began its session."""
+    dormant = _dormancy_days(profile, now)
+    if profile.last_login_at and now - profile.last_login_at <= SESSION_HOURS * HOUR:
+        dormant = max(dormant, profile.gap_before_login_days)
+    return dormant
+
+
 def _hour_rarity(profile: AccountProfile, at: float) -> float:
     """Surprise (-log share) of activity in the event's hour and its neighbours, smoothed."""
     hour = hour_of_day(at)
@@ -92,6 +105,7 @@ LOGIN_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("travel_excess_speed_log", ReasonCode.IMPOSSIBLE_TRAVEL),
     FeatureSpec("failures_1h_log", ReasonCode.FAILED_LOGIN_BURST),
     FeatureSpec("network_failed_accounts_1h_log", ReasonCode.FAILED_LOGIN_BURST),
+    FeatureSpec("unknown_device_failures_1h_log", ReasonCode.FAILED_LOGIN_BURST, novelty=True),
     FeatureSpec("failed", None),
     FeatureSpec("logins_1h_log", ReasonCode.LOGIN_VELOCITY),
     FeatureSpec("hour_rarity", ReasonCode.UNUSUAL_HOUR, novelty=True),
@@ -119,6 +133,11 @@ def login_features(event: LoginEvent, profile: AccountProfile,
         if distance > LOCATION_NOISE_KM:
             speed = distance / max(hours, 1.0 / 60.0)
     failures = count_since(profile.recent_failures, at - HOUR) + (0 if event.success else 1)
+    # Typos come from the owner's own devices; wrong passwords from a device the account never
+    # used are someone else guessing, even the first one.
+    unknown_device = bool(event.device_id) and event.device_id not in profile.devices
+    unknown_failures = count_since(profile.recent_unknown_failures, at - HOUR) + (
+        1 if unknown_device and not event.success else 0)
     # A couple of accounts behind one household or office router fail now and then: only a
     # crowd beyond that is evidence.
     network_failed = max(0, crowd.network_failed_accounts_1h - 2)
@@ -131,6 +150,7 @@ def login_features(event: LoginEvent, profile: AccountProfile,
         math.log1p(max(0.0, speed - PLAUSIBLE_TRAVEL_KMH)),
         math.log1p(failures),
         math.log1p(network_failed),
+        math.log1p(unknown_failures),
         0.0 if event.success else 1.0,
         math.log1p(attempts),
         _hour_rarity(profile, at),
@@ -140,6 +160,7 @@ def login_features(event: LoginEvent, profile: AccountProfile,
     context: Context = {
         "country": event.country, "speed_kmh": speed, "distance_km": distance,
         "hours": hours, "failures_1h": failures, "attempts_1h": attempts,
+        "unknown_device_failures_1h": unknown_failures,
         "network_failed_accounts_1h": crowd.network_failed_accounts_1h,
         "dormant_days": dormant, "hour": hour_of_day(at),
     }
@@ -149,25 +170,32 @@ def login_features(event: LoginEvent, profile: AccountProfile,
 TRANSACTION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("amount_z", ReasonCode.AMOUNT_SPIKE),
     FeatureSpec("amount_over_max_log", ReasonCode.AMOUNT_SPIKE),
+    FeatureSpec("amount_below_z", ReasonCode.TINY_AMOUNT),
     FeatureSpec("new_payee", ReasonCode.NEW_PAYEE, novelty=True),
+    FeatureSpec("new_payee_amount_3h_z", ReasonCode.NEW_PAYEE, novelty=True),
     FeatureSpec("tx_1h_log", ReasonCode.RAPID_TRANSACTIONS),
-    FeatureSpec("tx_amount_1h_z", ReasonCode.RAPID_TRANSACTIONS),
+    # Money moved within the hour (this transaction included), against the usual amount: an
+    # amount spike, in one transaction or spread over several (their count is tx_1h_log's).
+    FeatureSpec("tx_amount_1h_z", ReasonCode.AMOUNT_SPIKE),
     FeatureSpec("outflow", None),
     FeatureSpec("credential_change_recency", ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT),
     FeatureSpec("new_device_login_recency", ReasonCode.NEW_DEVICE),
     FeatureSpec("new_device", ReasonCode.NEW_DEVICE, novelty=True),
     FeatureSpec("new_network", ReasonCode.NEW_NETWORK, novelty=True),
     FeatureSpec("new_country", ReasonCode.NEW_COUNTRY, novelty=True),
-    FeatureSpec("fresh_place", ReasonCode.NEW_NETWORK),
+    FeatureSpec("fresh_network", ReasonCode.NEW_NETWORK),
+    FeatureSpec("fresh_country", ReasonCode.NEW_COUNTRY),
     FeatureSpec("hour_rarity", ReasonCode.UNUSUAL_HOUR, novelty=True),
     FeatureSpec("dormancy_log", ReasonCode.DORMANT_ACCOUNT),
 )
 
 
-def _fresh(first_seen: float | None, at: float, scale_hours: float = 6.0) -> float:
+def _fresh(profile: AccountProfile, first_seen: float | None, at: float,
+           scale_hours: float = 6.0) -> float:
     """How recently a *known* key first appeared: 1 just after, decaying over ``scale_hours``;
-    0 for a key never seen (the new_* features say that) or long known."""
-    if first_seen is None:
+    0 for a key never seen (the new_* features say that), long known, or first seen while the
+    profile was still learning the owner's places."""
+    if first_seen is None or not profile.has_baseline(first_seen):
         return 0.0
     return math.exp(-max(0.0, at - first_seen) / (scale_hours * HOUR))
 
@@ -188,12 +216,26 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
     recent = [a for t, a in zip(profile.recent_tx_times, profile.recent_tx_amounts, strict=True)
               if t >= since]
     hour_total = math.log1p(sum(recent) + event.amount_minor)
-    dormant = _dormancy_days(profile, at)
+    dormant = _session_dormancy_days(profile, at)
     over_max = max(0.0, value - profile.amount_log_max) if profile.tx_count else 0.0
+    new_payee = _novel(profile.payees.count(event.payee_id), event.payee_id)
+    fresh_country = (_fresh(profile, profile.countries.first_seen(event.country), at)
+                     if event.country else 0.0)
+    new_payees, new_payee_total = sum_since(
+        profile.recent_new_payee_times, profile.recent_new_payee_amounts,
+        at - NEW_PAYEE_WINDOW_HOURS * HOUR)
+    if new_payee:
+        new_payees, new_payee_total = new_payees + 1, new_payee_total + event.amount_minor
     values = [
         (value - mean) / std,
         over_max,
-        _novel(profile.payees.count(event.payee_id), event.payee_id),
+        # A payment to a new payee far *below* the account's usual amounts: what testing a
+        # stolen card looks like (a euro or two at a new shop to see whether the card works).
+        max(0.0, (mean - value) / std) if new_payee else 0.0,
+        new_payee,
+        # Money sent to payees never paid before, over the last hours, against the account's
+        # usual amount: a cash-out draining the credit to mules adds up here.
+        max(0.0, (math.log1p(new_payee_total) - mean) / std) if new_payees else 0.0,
         math.log1p(len(recent) + 1),
         (hour_total - mean) / std,
         1.0 if event.feature in OUTFLOW_FEATURES else 0.0,
@@ -204,16 +246,21 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
         _novel(profile.countries.count(event.country), event.country),
         # A stolen session makes its network and country "known" at sign-in; money moved from
         # them minutes later is still from a place the owner was never seen in before today.
-        max(_fresh(profile.networks.first_seen(network_prefix(event.ip)), at) if event.ip
-            else 0.0, _fresh(profile.countries.first_seen(event.country), at)
-            if event.country else 0.0),
+        # Phones hop between a carrier's networks, so a fresh network says less than a fresh
+        # country: they are kept apart.
+        _fresh(profile, profile.networks.first_seen(network_prefix(event.ip)), at)
+        if event.ip else 0.0,
+        fresh_country,
         _hour_rarity(profile, at),
         math.log1p(dormant),
     ]
     context: Context = {
         "amount_minor": float(event.amount_minor), "currency": event.currency,
         "usual_amount_minor": math.expm1(mean), "tx_1h": len(recent) + 1,
+        "amount_1h_minor": math.expm1(hour_total),
+        "new_payees_3h": new_payees, "new_payee_amount_3h": new_payee_total,
         "country": event.country, "dormant_days": dormant, "hour": hour_of_day(at),
+        "country_first_seen_today": float(fresh_country > 0.0),
         "hours_since_change": (at - profile.last_credential_change_at) / HOUR
         if profile.last_credential_change_at else -1.0,
     }
@@ -238,7 +285,7 @@ CONTACT_CHANGES = frozenset({AccountChangeKind.PHONE, AccountChangeKind.EMAIL,
 
 def account_change_features(event: AccountChangeEvent, profile: AccountProfile) -> FeatureVector:
     at = event.occurred_at
-    dormant = _dormancy_days(profile, at)
+    dormant = _session_dormancy_days(profile, at)
     changes = count_since(profile.recent_changes, at - 7 * DAY) + 1
     values = [
         1.0 if event.change in CONTACT_CHANGES else 0.0,

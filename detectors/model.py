@@ -33,7 +33,9 @@ from detectors.explain import FeatureTails
 from detectors.features import feature_schema
 
 Floats = NDArray[np.float64]
-FORMAT_VERSION = 2
+# 3: transaction features for money sent to new payees and tiny payments to them, fresh network
+# and country apart, dormancy carried into the session, the hour's total read as an amount spike.
+FORMAT_VERSION = 3
 
 
 class ArtifactError(ValueError):

@@ -23,6 +23,9 @@ from detectors.geo import network_prefix
 HOUR = 3600.0
 DAY = 86400.0
 WINDOW_CAP = 64
+# History an account needs before a device or place can be "new today": during its first day
+# the profile is still learning the owner's own devices and networks.
+BASELINE_SECONDS = DAY
 
 
 class RecentKeys:
@@ -77,6 +80,24 @@ def _window_add(window: list[float], at: float, span: float) -> None:
         del window[: max(drop, len(window) - WINDOW_CAP)]
 
 
+def _amounts_add(amounts: list[float], times: list[float], amount: int) -> None:
+    """Append ``amount`` and keep ``amounts`` aligned with the window ``times`` it belongs to
+    (:func:`_window_add` has just dropped the oldest times)."""
+    amounts.append(float(amount))
+    del amounts[: len(amounts) - len(times)]
+
+
+def sum_since(times: list[float], amounts: list[float], since: float) -> tuple[int, float]:
+    """How many entries of an aligned (times, amounts) window are at or after ``since``, and
+    their total."""
+    count, total = 0, 0.0
+    for t, amount in zip(times, amounts, strict=True):
+        if t >= since:
+            count += 1
+            total += amount
+    return count, total
+
+
 def count_since(window: list[float], since: float) -> int:
     return sum(1 for t in window if t >= since)
 
@@ -102,8 +123,12 @@ class AccountProfile:
     last_longitude: float = 0.0
     has_location: bool = False
     last_new_device_login_at: float = 0.0
+    # Days without activity before the latest successful sign-in: what a session began with.
+    gap_before_login_days: float = 0.0
     recent_logins: list[float] = field(default_factory=list)
     recent_failures: list[float] = field(default_factory=list)
+    # Failed sign-ins from devices the account had never used: not the owner's typos.
+    recent_unknown_failures: list[float] = field(default_factory=list)
     last_credential_change_at: float = 0.0
     recent_changes: list[float] = field(default_factory=list)
     tx_count: int = 0
@@ -112,6 +137,9 @@ class AccountProfile:
     amount_log_max: float = 0.0
     recent_tx_times: list[float] = field(default_factory=list)
     recent_tx_amounts: list[float] = field(default_factory=list)
+    # Transactions to payees the account had never paid before, and their amounts.
+    recent_new_payee_times: list[float] = field(default_factory=list)
+    recent_new_payee_amounts: list[float] = field(default_factory=list)
     # Accumulated evidence (see detectors.accumulation) and when it was last updated.
     alert_level: float = 0.0
     alert_at: float = 0.0
@@ -127,6 +155,10 @@ class AccountProfile:
         Failed sign-ins and account changes do not count: anybody can cause them, and they
         say nothing about the owner's habits."""
         return self.login_count == 0 and self.tx_count == 0
+
+    def has_baseline(self, at: float) -> bool:
+        """Whether the account has enough history at ``at`` for recent novelty to mean much."""
+        return not self.is_empty and at - self.first_seen_at >= BASELINE_SECONDS
 
     @property
     def amount_log_std(self) -> float:
@@ -158,13 +190,20 @@ class AccountProfile:
     def _update_login(self, event: LoginEvent, trusted: bool) -> None:
         at = event.occurred_at
         _window_add(self.recent_logins, at, DAY)
+        unknown_device = bool(event.device_id) and event.device_id not in self.devices
         if not event.success:
             _window_add(self.recent_failures, at, DAY)
+            if unknown_device:
+                _window_add(self.recent_unknown_failures, at, DAY)
             return
-        if event.device_id and event.device_id not in self.devices:
+        # A device first seen while the profile is still learning the owner's own devices is
+        # not a *new* device: there is nothing yet it could be new against.
+        if unknown_device and self.has_baseline(at):
             self.last_new_device_login_at = max(self.last_new_device_login_at, at)
         if not trusted:
             return
+        if not self.is_empty:
+            self.gap_before_login_days = max(0.0, at - self.last_activity_at) / DAY
         self.login_count += 1
         self.last_activity_at = max(self.last_activity_at, at)
         self._touch_place(event.device_id, event.ip, event.country, at)
@@ -180,8 +219,11 @@ class AccountProfile:
     def _update_transaction(self, event: TransactionEvent, trusted: bool) -> None:
         at = event.occurred_at
         _window_add(self.recent_tx_times, at, DAY)
-        self.recent_tx_amounts.append(float(event.amount_minor))
-        del self.recent_tx_amounts[: len(self.recent_tx_amounts) - len(self.recent_tx_times)]
+        _amounts_add(self.recent_tx_amounts, self.recent_tx_times, event.amount_minor)
+        if event.payee_id and event.payee_id not in self.payees:
+            _window_add(self.recent_new_payee_times, at, DAY)
+            _amounts_add(self.recent_new_payee_amounts, self.recent_new_payee_times,
+                         event.amount_minor)
         if not trusted:
             return
         self.last_activity_at = max(self.last_activity_at, at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,8 @@ from detectors.reasons import Reason
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """What the model says of one event, before any policy."""
+    """What the model says of one event, before any policy. ``reasons`` are worked out only
+    for events that reach CHALLENGE by risk or accumulated evidence (empty otherwise)."""
 
     kind: EventKind
     risk: float
@@ -41,13 +43,44 @@ class Scorer:
 
     def assess(self, event: Event, profile: AccountProfile,
                crowd: CrowdSignals = NO_CROWD) -> Assessment:
-        kind_model = self.model.kinds[event.kind]
-        vector = extract_features(event, profile, crowd)
-        row = apply_priors(np.asarray([vector.values], dtype=np.float64),
-                           np.array([profile.is_empty]), kind_model.priors)
-        risks, detector_risks = kind_model.risk_parts(row)
-        evidence = kind_model.tails.evidence(row[0].tolist())
-        reasons = explain(FEATURE_SPECS[event.kind], evidence, vector.context)
-        return Assessment(event.kind, min(1.0, max(0.0, float(risks[0]))), tuple(reasons),
-                          kind_model.thresholds, profile.is_empty,
-                          tuple(float(r) for r in detector_risks[0]))
+        return self.assess_many([(event, profile, crowd)])[0]
+
+    def assess_many(self, items: Sequence[tuple[Event, AccountProfile, CrowdSignals]],
+                    ) -> list[Assessment]:
+        """Assess many events at once: features one by one, then detectors, calibration and
+        feature evidence as one numpy pass per event kind. Row-wise throughout, so an event's
+        assessment does not depend on the others (and equals :meth:`assess` of it alone).
+        Each profile is read as it is now: give one event per account."""
+        vectors = [extract_features(event, profile, crowd) for event, profile, crowd in items]
+        out: list[Assessment | None] = [None] * len(items)
+        by_kind: dict[EventKind, list[int]] = {}
+        for index, (event, _, _) in enumerate(items):
+            by_kind.setdefault(event.kind, []).append(index)
+        for kind, indices in by_kind.items():
+            kind_model = self.model.kinds[kind]
+            empty = np.array([items[i][1].is_empty for i in indices])
+            rows = apply_priors(np.asarray([vectors[i].values for i in indices],
+                                           dtype=np.float64), empty, kind_model.priors)
+            risks, detector_risks = kind_model.risk_parts(rows)
+            for position, index in enumerate(indices):
+                event, profile, _ = items[index]
+                risk = min(1.0, max(0.0, float(risks[position])))
+                reasons: list[Reason] = []
+                if self._flags(event, profile, risk, kind_model.thresholds):
+                    evidence = kind_model.tails.evidence(rows[position].tolist())
+                    reasons = explain(FEATURE_SPECS[kind], evidence, vectors[index].context)
+                out[index] = Assessment(
+                    kind, risk, tuple(reasons),
+                    kind_model.thresholds, bool(empty[position]),
+                    tuple(float(r) for r in detector_risks[position]))
+        return [assessment for assessment in out if assessment is not None]
+
+    def _flags(self, event: Event, profile: AccountProfile, risk: float,
+               thresholds: Thresholds) -> bool:
+        """Whether the event reaches CHALLENGE by its risk or by the account's accumulated
+        evidence: only then are reasons worth their cost (an ALLOW carries none)."""
+        if risk >= thresholds.challenge:
+            return True
+        level = self.accumulator.level(profile.alert_level, profile.alert_at, risk,
+                                       event.occurred_at)
+        return self.accumulator.escalates(level)

@@ -31,6 +31,7 @@ from detectors.simulation.money import eur_to_minor, round_cash_eur
 from detectors.simulation.population import Account
 from detectors.simulation.spending import (
     atm_payee,
+    credit_limit_eur,
     merchant_payee,
     person_payee,
     typical_eur,
@@ -274,7 +275,7 @@ def card_testing(run: AttackRun) -> bool:
 
 
 def cash_out(run: AttackRun) -> bool:
-    """The credit available is moved out to mules and ATMs within an hour or two."""
+    """Most of the credit available is moved out to mules and ATMs within an hour or two."""
     account, rng = run.account, run.rng
     if rng.random() < 0.6:
         network = residential_network(rng, account.country)
@@ -283,7 +284,7 @@ def cash_out(run: AttackRun) -> bool:
     device = attacker_device(rng)
     at = run.some_time(0.0, 22.0)
     ip = run.login(at, network, device, True, "password")
-    limit = typical_eur(account, _TRANSFER) * rng.uniform(3.0, 8.0)
+    limit = credit_limit_eur(rng, account) * rng.uniform(0.8, 1.0)
     shares = [rng.uniform(0.5, 1.5) for _ in range(rng.randint(3, 8))]
     mules = [mule_payee(rng, account.country) for _ in range(rng.randint(2, 4))]
     for share in shares:

@@ -43,6 +43,12 @@ def typical_eur(account: Account, feature: CreditFeature) -> float:
     return account.median_eur * _FEATURE_SCALE[feature]
 
 
+def credit_limit_eur(rng: random.Random, account: Account) -> float:
+    """The credit the account can draw on: one to two months of its holder's spending (roughly
+    30 to 45 typical payments a month, rent included), in round hundreds, at least 300 EUR."""
+    return max(300.0, round(account.median_eur * rng.uniform(25.0, 75.0), -2))
+
+
 def honest_amount(rng: random.Random, account: Account, feature: CreditFeature,
                   payday: bool) -> int:
     """A log-normal amount around the account's own typical value, in its minor units."""

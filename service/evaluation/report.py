@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from detectors.events import EventKind
 from detectors.model import RiskModel
 from detectors.reasons import ReasonCode
 from detectors.simulation import ALL_SCENARIOS, HONEST_SCENARIO, LabelledEvent
@@ -34,12 +35,21 @@ EXPECTED_REASONS: dict[str, frozenset[ReasonCode]] = {
     "impossible_travel": frozenset({ReasonCode.IMPOSSIBLE_TRAVEL}),
     "sim_swap": frozenset({ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT, ReasonCode.NEW_DEVICE}),
     "session_theft": frozenset({ReasonCode.NEW_NETWORK, ReasonCode.NEW_COUNTRY}),
-    "card_testing": frozenset({ReasonCode.RAPID_TRANSACTIONS, ReasonCode.NEW_PAYEE}),
+    "card_testing": frozenset({ReasonCode.RAPID_TRANSACTIONS, ReasonCode.NEW_PAYEE,
+                               ReasonCode.TINY_AMOUNT}),
     "cash_out": frozenset({ReasonCode.RAPID_TRANSACTIONS, ReasonCode.AMOUNT_SPIKE,
                            ReasonCode.NEW_PAYEE}),
     "dormant_revival": frozenset({ReasonCode.DORMANT_ACCOUNT}),
     "low_and_slow": frozenset({ReasonCode.NEW_PAYEE, ReasonCode.AMOUNT_SPIKE,
                                ReasonCode.NEW_NETWORK}),
+}
+# A sign-in can only be explained by what is wrong with the sign-in itself. A cash-out begins
+# with the attacker signing in on their own device, often from abroad; when acctguard challenges
+# that sign-in, before any money has moved, the new device or place is the true cause, and the
+# money reasons above apply to the payouts that follow.
+EXPECTED_SIGN_IN_REASONS: dict[str, frozenset[ReasonCode]] = {
+    "cash_out": frozenset({ReasonCode.NEW_DEVICE, ReasonCode.NEW_COUNTRY,
+                           ReasonCode.NEW_NETWORK, ReasonCode.IMPOSSIBLE_TRAVEL}),
 }
 
 # The bars the service is held to.
@@ -194,10 +204,23 @@ def _instance_scenarios(data: ReplayArrays) -> np.ndarray[Any, np.dtype[np.str_]
     return scenario
 
 
-def _reason_hits(scenario: str, reasons: np.ndarray[Any, np.dtype[np.int64]]) -> Any:
-    """Per row of top reasons: does it hold one of the scenario's expected reasons."""
-    expected = [int(code) for code in EXPECTED_REASONS.get(scenario, frozenset())]
-    return np.isin(reasons, expected).any(axis=1)
+def _expected_codes(scenario: str, kind: int) -> list[int]:
+    """The reason codes that explain an event of ``kind`` (KIND_CODES) in ``scenario``."""
+    expected = EXPECTED_REASONS.get(scenario, frozenset())
+    if kind == KIND_CODES[EventKind.LOGIN]:
+        expected = EXPECTED_SIGN_IN_REASONS.get(scenario, expected)
+    return [int(code) for code in expected]
+
+
+def _reason_hits(scenario: str, reasons: np.ndarray[Any, np.dtype[np.int64]],
+                 kinds: np.ndarray[Any, np.dtype[np.int64]]) -> Any:
+    """Per row of top reasons: does it hold one of the reasons expected for the scenario and
+    the row's event kind."""
+    hits = np.zeros(len(reasons), dtype=bool)
+    for kind in np.unique(kinds):
+        rows = kinds == kind
+        hits[rows] = np.isin(reasons[rows], _expected_codes(scenario, int(kind))).any(axis=1)
+    return hits
 
 
 def _reason_counts(reasons: np.ndarray[Any, np.dtype[np.int64]]) -> dict[str, int]:
@@ -214,7 +237,7 @@ def scenario_section(data: ReplayArrays,
     detector alone: its own risk against the same per-kind thresholds (no policy applied)."""
     attack = data.instance >= 0
     groups, n = data.instance[attack], data.instance_keys.size
-    decision, reasons = data.decision[attack], data.reasons[attack]
+    decision, reasons, kinds = data.decision[attack], data.reasons[attack], data.kind[attack]
     ordinal = metrics.ordinal_in_group(groups)
     instance_scenario = _instance_scenarios(data)
     first_challenge = metrics.first_flagged(groups, decision >= Decision.CHALLENGE, n)
@@ -231,9 +254,9 @@ def scenario_section(data: ReplayArrays,
         mine = instance_scenario == scenario
         challenged = first_challenge[mine][first_challenge[mine] >= 0]
         frozen = first_freeze[mine][first_freeze[mine] >= 0]
-        first_hits = _reason_hits(scenario, reasons[challenged])
+        first_hits = _reason_hits(scenario, reasons[challenged], kinds[challenged])
         strongest_mine = strongest[mine][strongest[mine] >= 0]
-        hits = _reason_hits(scenario, reasons[strongest_mine])
+        hits = _reason_hits(scenario, reasons[strongest_mine], kinds[strongest_mine])
         per_detector = {}
         for name, (at_challenge, at_freeze) in detector_flags.items():
             per_detector[name] = {
@@ -255,6 +278,9 @@ def scenario_section(data: ReplayArrays,
             "reason_accuracy": metrics.share(first_hits),
             "reason_accuracy_strongest_flag": metrics.share(hits),
             "expected_reasons": sorted(c.name for c in EXPECTED_REASONS.get(scenario, ())),
+            "expected_sign_in_reasons": sorted(
+                c.name for c in EXPECTED_SIGN_IN_REASONS.get(
+                    scenario, EXPECTED_REASONS.get(scenario, ()))),
             "strongest_flag_reasons": _reason_counts(reasons[strongest_mine]),
             "first_flag_reasons": _reason_counts(reasons[challenged]),
             "detectors": per_detector,

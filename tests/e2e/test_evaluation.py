@@ -20,13 +20,17 @@ STREAM = SimulationConfig(accounts=1500, days=21, seed=3, attack_rate=0.1)
 TEST_FRACTION = 0.3
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-# Measured on this configuration when the evaluation was written: ensemble ROC-AUC 0.904;
-# every account_takeover (5), impossible_travel (2) and sim_swap (5) instance challenged;
-# 3.9 false freezes per 10k honest accounts per day (4 freezes). Bounds leave a margin.
-MIN_ENSEMBLE_ROC_AUC = 0.904 - 0.03
-MIN_RECALL_AT_CHALLENGE = {"account_takeover": 0.9, "impossible_travel": 0.9, "sim_swap": 0.9}
-MAX_FALSE_FREEZES_PER_10K_PER_DAY = max(3.9 * 2, 2.0)
-MAX_FALSE_CHALLENGES_PER_10K_PER_DAY = 164 * 1.5  # measured 164 (2026-11-28)
+# Measured on this configuration with the new-payee, tiny-amount and fresh-country features:
+# ensemble ROC-AUC 0.951; every account_takeover (5), impossible_travel (2), sim_swap (5) and
+# cash_out (6) instance challenged; no false freeze (0 per 10k honest accounts per day) and 152
+# false challenges; the first flag's reason right for all card testing (5) and dormant revival
+# (5) instances and 5 of 6 cash-outs. Bounds leave a margin.
+MIN_ENSEMBLE_ROC_AUC = 0.951 - 0.03
+MIN_RECALL_AT_CHALLENGE = {"account_takeover": 0.9, "impossible_travel": 0.9, "sim_swap": 0.9,
+                           "cash_out": 0.8}
+MIN_REASON_ACCURACY = {"card_testing": 0.8, "cash_out": 0.66, "dormant_revival": 0.8}
+MAX_FALSE_FREEZES_PER_10K_PER_DAY = 3.0
+MAX_FALSE_CHALLENGES_PER_10K_PER_DAY = 152 * 1.3
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +72,13 @@ def test_takeovers_are_challenged(report, scenario):
     assert row["instances"] > 0
     assert row["recall_challenge"] >= MIN_RECALL_AT_CHALLENGE[scenario]
     assert row["events_to_challenge"]["median"] <= 3  # caught early in the attack
+
+
+@pytest.mark.parametrize("scenario", sorted(MIN_REASON_ACCURACY))
+def test_first_flags_name_the_true_cause(report, scenario):
+    row = report["scenarios"][scenario]
+    assert row["instances"] > 0
+    assert row["reason_accuracy"] >= MIN_REASON_ACCURACY[scenario]
 
 
 def test_few_honest_customers_are_frozen(report):

@@ -3,7 +3,7 @@ import pytest
 
 from detectors.calibration import TailCalibrator, surprise
 from detectors.events import EventKind
-from detectors.explain import MIN_EVIDENCE, FeatureTails, explain
+from detectors.explain import MIN_EVIDENCE, FeatureTails, describe, explain
 from detectors.features import LOGIN_FEATURES, feature_schema
 from detectors.reasons import ReasonCode
 
@@ -74,3 +74,22 @@ def test_evidence_keeps_ranking_past_the_training_maximum():
     tails = FeatureTails.fit(X)
     far, farther = tails.evidence([X.max() + 1])[0], tails.evidence([X.max() + 5])[0]
     assert far < farther
+
+
+def test_money_reasons_say_what_was_unusual_about_the_amounts():
+    tiny = describe(ReasonCode.TINY_AMOUNT, {"amount_minor": 120, "currency": "EUR",
+                                             "usual_amount_minor": 4_000})
+    assert "1.20 EUR" in tiny
+    assert "below" in tiny
+    one = describe(ReasonCode.AMOUNT_SPIKE, {"amount_minor": 90_000, "currency": "EUR",
+                                             "usual_amount_minor": 4_000, "tx_1h": 1})
+    assert one.startswith("The amount 900.00 EUR is far above")
+    hour = describe(ReasonCode.AMOUNT_SPIKE, {"amount_minor": 30_000, "currency": "EUR",
+                                              "usual_amount_minor": 4_000, "tx_1h": 3,
+                                              "amount_1h_minor": 90_000})
+    assert hour.startswith("900.00 EUR moved within one hour")
+    payees = describe(ReasonCode.NEW_PAYEE, {"new_payees_3h": 3, "new_payee_amount_3h": 150_000,
+                                             "currency": "EUR"})
+    assert "3 new recipients received 1,500.00 EUR" in payees
+    assert describe(ReasonCode.NEW_PAYEE, {"new_payees_3h": 1}) == (
+        "The money goes to a recipient this account has never paid before.")

@@ -12,9 +12,10 @@ from detectors.events import (
     LoginEvent,
     TransactionEvent,
 )
-from detectors.features import extract_features, feature_schema
+from detectors.features import TRANSACTION_FEATURES, extract_features, feature_schema
 from detectors.geo import haversine_km, network_prefix
 from detectors.profile import AccountProfile, RecentKeys
+from detectors.reasons import ReasonCode
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
@@ -165,10 +166,112 @@ def test_money_moved_from_a_place_first_seen_minutes_ago_is_fresh():
                                 country="BR")
     values = _values(extract_features(transfer, profile), EventKind.TRANSACTION)
     assert values["new_country"] == 0  # the sign-in made it known...
-    assert values["fresh_place"] > 0.9  # ...but only minutes ago
+    assert values["fresh_country"] > 0.9  # ...but only minutes ago
+    assert values["fresh_network"] > 0.9
     home = TransactionEvent("h", "acct", at + 600, amount_minor=900, payee_id="grocer-4411",
                             ip=str(HOME["ip"]), country="DE")
-    assert _values(extract_features(home, profile), EventKind.TRANSACTION)["fresh_place"] < 0.01
+    values = _values(extract_features(home, profile), EventKind.TRANSACTION)
+    assert values["fresh_country"] < 0.01
+    assert values["fresh_network"] < 0.01
+
+
+def test_nothing_is_new_today_while_a_profile_is_still_learning():
+    profile = AccountProfile.new("acct")
+    profile.update(LoginEvent("first", "acct", START, ip="84.150.12.34", device_id="phone",
+                              country="DE"))
+    profile.update(LoginEvent("laptop", "acct", START + 3600, ip="84.150.12.34",
+                              device_id="laptop", country="DE"))
+    assert profile.last_new_device_login_at == 0.0  # the owner's own devices, on day one
+    pay = TransactionEvent("p", "acct", START + 7200, amount_minor=4000, payee_id="grocer",
+                           ip="84.150.12.34", country="DE")
+    values = _values(extract_features(pay, profile), EventKind.TRANSACTION)
+    assert values["fresh_network"] == 0
+    assert values["fresh_country"] == 0
+    later = START + 3 * 86400
+    profile.update(LoginEvent("new", "acct", later, ip="84.150.12.34", device_id="stranger",
+                              country="DE"))
+    assert profile.last_new_device_login_at == later
+
+
+def _cash_out(profile, at, payees, amount):
+    transfers = []
+    for i, payee in enumerate(payees):
+        transfer = TransactionEvent(f"co{i}", "acct", at + i * 600, amount_minor=amount,
+                                    payee_id=payee, feature=CreditFeature.TRANSFER_OUT)
+        vector = extract_features(transfer, profile)
+        transfers.append({**_values(vector, EventKind.TRANSACTION), **vector.context})
+        profile.update(transfer)
+    return transfers
+
+
+def test_money_to_new_payees_adds_up_over_hours():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    at = START + 7 * 86400
+    steps = _cash_out(profile, at, ["mule-1", "mule-2", "mule-1", "mule-3"], 40_000)
+    assert all(step["new_payee_amount_3h_z"] > 0 for step in steps)
+    assert [step["new_payees_3h"] for step in steps] == [1, 2, 2, 3]  # mule-1 again: known
+    assert [step["new_payee_amount_3h"] for step in steps] == [40_000, 80_000, 80_000, 120_000]
+    assert steps[2]["new_payee"] == 0
+    quiet = TransactionEvent("q", "acct", at + 5 * 3600, amount_minor=900, payee_id="grocer-4411")
+    assert _values(extract_features(quiet, profile), EventKind.TRANSACTION)[
+        "new_payee_amount_3h_z"] == 0  # three hours on, the run is over
+
+
+def test_a_tiny_payment_is_far_below_the_usual_amount():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    tiny = TransactionEvent("t", "acct", START + 7 * 86400, amount_minor=100, payee_id="shop")
+    usual = TransactionEvent("u", "acct", START + 7 * 86400, amount_minor=3000,
+                             payee_id="grocer-4411")
+    assert _values(extract_features(tiny, profile), EventKind.TRANSACTION)[
+        "amount_below_z"] > 2
+    known_shop = TransactionEvent("k", "acct", START + 7 * 86400, amount_minor=100,
+                                  payee_id="grocer-4411")
+    assert _values(extract_features(known_shop, profile), EventKind.TRANSACTION)[
+        "amount_below_z"] == 0  # small change at the usual grocer is no probe
+    assert _values(extract_features(usual, profile), EventKind.TRANSACTION)[
+        "amount_below_z"] < 1
+
+
+def test_the_hours_total_is_an_amount_not_a_pace():
+    names = dict(zip(feature_schema(EventKind.TRANSACTION), TRANSACTION_FEATURES, strict=True))
+    assert names["tx_amount_1h_z"].reason is ReasonCode.AMOUNT_SPIKE
+    assert names["tx_1h_log"].reason is ReasonCode.RAPID_TRANSACTIONS
+
+
+def test_money_moved_after_a_revival_carries_the_silence_before_it():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    back = START + 60 * 86400
+    profile.update(LoginEvent("back", "acct", back, device_id="stranger"))
+    transfer = TransactionEvent("t", "acct", back + 1800, amount_minor=50_000, payee_id="mule",
+                                feature=CreditFeature.TRANSFER_OUT)
+    values = _values(extract_features(transfer, profile), EventKind.TRANSACTION)
+    assert values["dormancy_log"] > math.log1p(40)
+    later = TransactionEvent("l", "acct", back + 12 * 3600, amount_minor=900, payee_id="mule")
+    assert _values(extract_features(later, profile), EventKind.TRANSACTION)[
+        "dormancy_log"] < math.log1p(1)
+
+
+def test_wrong_passwords_from_a_stranger_device_count_from_the_first():
+    profile = AccountProfile.new("acct")
+    for event in normal_week("acct", START):
+        profile.update(event)
+    at = START + 7 * 86400
+    typo = LoginEvent("typo", "acct", at, device_id="acct-phone", success=False)
+    guess = LoginEvent("guess", "acct", at, device_id="stranger", success=False)
+    assert _values(extract_features(typo, profile), EventKind.LOGIN)[
+        "unknown_device_failures_1h_log"] == 0
+    assert _values(extract_features(guess, profile), EventKind.LOGIN)[
+        "unknown_device_failures_1h_log"] == math.log1p(1)
+    profile.update(guess)
+    again = LoginEvent("again", "acct", at + 60, device_id="stranger-2", success=False)
+    assert _values(extract_features(again, profile), EventKind.LOGIN)[
+        "unknown_device_failures_1h_log"] == math.log1p(2)
 
 
 def test_profiles_written_before_first_seen_existed_still_load():

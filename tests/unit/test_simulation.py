@@ -312,3 +312,21 @@ def test_dormant_revival_follows_weeks_of_silence(stream: list[LabelledEvent]) -
             assert event.occurred_at - silent_since > 7 * DAY
         elif not item.label.is_attack:
             last_honest[event.account_id] = event.occurred_at
+
+
+def test_cash_out_drains_far_more_than_the_owner_usually_spends(
+        stream: list[LabelledEvent]) -> None:
+    honest: dict[str, list[float]] = defaultdict(list)
+    for item in stream:
+        event = item.event
+        if not item.label.is_attack and isinstance(event, TransactionEvent):
+            honest[event.account_id].append(minor_to_eur(event.amount_minor, event.currency))
+    attacks = _by_attack(stream, "cash_out")
+    assert attacks
+    for items in attacks.values():
+        payouts = [i.event for i in items if isinstance(i.event, TransactionEvent)]
+        total = sum(minor_to_eur(p.amount_minor, p.currency) for p in payouts)
+        usual = sorted(honest[payouts[0].account_id] or [total])
+        assert total >= 200.0  # most of a credit limit of at least 300 EUR
+        assert total >= 5 * usual[len(usual) // 2]
+        assert max(p.occurred_at for p in payouts) - min(p.occurred_at for p in payouts) < 3 * 3600
