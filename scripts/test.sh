@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/install_browser.sh  # Debian chromium + chromium-driver for the console test, when missing
 echo "== generated code"; .venv/bin/python scripts/gen_protos.py --check
 echo "== ruff";           .venv/bin/ruff check --no-cache .
 echo "== mypy";           .venv/bin/mypy

@@ -117,7 +117,8 @@ def open_profiles(settings: Settings) -> ProfileCache | None:
         return None
     from service.storage.redis_profiles import RedisProfiles
     return RedisProfiles(settings.redis_url, prefix=settings.redis_prefix,
-                         timeout=settings.store_timeout_seconds)
+                         timeout=settings.store_timeout_seconds,
+                         retention_seconds=int(settings.retention_days * 86400))
 
 
 def open_crowd(settings: Settings) -> CrowdLedger | None:

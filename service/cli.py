@@ -152,6 +152,7 @@ def _serve_metrics(metrics: Any, listen: str) -> Any:
 
 async def _serve(settings: Settings, security: ServerSecurity | None = None) -> None:
     from service.bootstrap import build_application
+    from service.retention import RetentionTask
     from service.rpc.server import GuardServer
 
     app = build_application(settings)
@@ -178,9 +179,13 @@ async def _serve(settings: Settings, security: ServerSecurity | None = None) -> 
             log.error("cannot_listen", listen=settings.listen, error=str(exc))
             raise SystemExit(2) from None
         metrics_server = _serve_metrics(app.metrics, settings.metrics_listen)
+        retention = RetentionTask(app.admin_handlers.admin, app.handlers.worker,
+                                  settings.retention_days * 86400)
+        retention.start()
         log.info("serving", listen=settings.listen, port=port,
                  model_version=app.engine.scorer.version, data_dir=str(settings.data_dir))
         await stopping.wait()
+        await retention.stop()
         if metrics_server is not None:
             metrics_server.shutdown()
         log.info("shutting_down", grace_seconds=settings.grace_seconds)

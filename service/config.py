@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         "enforce", description="enforce | audit, or per event kind, e.g. "
         "'login=audit,transaction=enforce' (kinds not named are enforced). Audit: decide as "
         "usual, answer ALLOW with would_decision, place no freeze")
+    retention_days: float = Field(
+        180.0, gt=0, description="profiles and per-event records older than this are pruned "
+        "(hourly); the audit trail is kept")
     fail_mode: Literal["open", "closed"] = Field(
         "closed", description="Score's answer when the risk store cannot be used in time: "
         "closed = CHALLENGE, open = ALLOW (both with reason RISK_STORE_UNAVAILABLE)")

@@ -79,9 +79,10 @@ class ConsoleServer(ThreadingHTTPServer):
 
 
 class Handler(BaseHTTPRequestHandler):
-    server_version = "acctguard-console"
-    sys_version = ""
     route = "-"
+
+    def version_string(self) -> str:
+        return "acctguard-console"
 
     @property
     def console(self) -> Console:

@@ -42,12 +42,17 @@ def console(listen: str, target: str | None, console_token: str | None, hours: i
     their reasons, one account's freezes, challenges and audit trail, the loaded model.
 
     It calls acctguard with --token (an admin token, when acctguard has authentication on)."""
+    from pydantic import ValidationError
+
     from service.config import Settings
     from service.console.app import Console, ConsoleServer, is_loopback, parse_listen
     from service.console.client import GuardClient
     from service.log_config import configure_logging
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"bad ACCTGUARD_* setting: {exc}") from None
     configure_logging(settings.log_level, settings.log_format)
     try:
         host, port = parse_listen(listen)

@@ -33,7 +33,7 @@ th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #e3e7ee;vertical
 th{font-weight:600;color:#56627a}
 code,pre{font:13px/1.4 ui-monospace,monospace;word-break:break-all;white-space:pre-wrap}
 .account{border-top:1px solid #e3e7ee;padding:.6em 0}
-.freeze{border-left:4px solid #c8413b;padding:.2em .8em;margin:.5em 0;background:#fdf6f5}
+.freeze-card{border-left:4px solid #c8413b;padding:.2em .8em;margin:.5em 0;background:#fdf6f5}
 .reasons{margin:.3em 0}.meta,.muted{color:#67738a;font-size:.9em}
 .error{border-left:4px solid #c8413b;background:#fdf0ef;padding:.6em .9em}
 .chart .axis{stroke:#9aa5b8}.chart .tick{font-size:11px;fill:#56627a}
@@ -103,9 +103,11 @@ def _reasons(reasons: Sequence[pb.Reason]) -> str:
 
 def freeze_card(freeze: pb.Freeze, now: float) -> str:
     placed_by = freeze.placed_by or "unknown"
-    risk = f" · risk {e(text.percent(freeze.risk))}" if freeze.risk else ""
+    # An operator's freeze carries no score worth showing.
+    risk = (f" · risk {e(text.percent(freeze.risk))}"
+            if freeze.risk and placed_by == "engine" else "")
     return (
-        f"<div class=\"freeze\" data-freeze-id=\"{e(freeze.freeze_id)}\">"
+        f"<div class=\"freeze-card\" data-freeze-id=\"{e(freeze.freeze_id)}\">"
         f"<div><strong>Frozen: {e(text.features(freeze.features))}</strong>{risk}</div>"
         f"{_reasons(freeze.reasons)}"
         f"<div class=\"meta\">placed by <strong>{e(placed_by)}</strong> "

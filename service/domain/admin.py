@@ -109,6 +109,20 @@ class AdminService:
         check_id("account_id", account_id)
         return self.ledger.audit_trail(account_id, after_sequence, limit)
 
+    def forget_account(self, account_id: str, reason: str, actor: Actor) -> dict[str, int]:
+        """Erase the account's profile and records; its audit entries are redacted (the chain
+        still verifies) and the erasure itself is audited, without the account id."""
+        check_id("account_id", account_id)
+        text = _require_reason(reason)
+        self.risk.forget_profile(account_id)
+        record = AuditRecord.of(self.clock.now(), actor.name, "account.forgotten", "", "",
+                                reason=text)
+        return self.ledger.forget(account_id, record)
+
+    def prune(self, max_age_seconds: float) -> dict[str, int]:
+        """Retention: delete what is older than ``max_age_seconds``."""
+        return self.ledger.prune(self.clock.now() - max_age_seconds)
+
     def decision_summary(self, hours: int) -> list[HourOfDecisions]:
         """Decisions per hour for the last ``hours`` (the current one included), oldest
         first, with empty hours as zeros."""

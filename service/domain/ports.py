@@ -47,6 +47,10 @@ class RiskStore(Protocol):
         version in ``versions``, nothing is written and the answer is False."""
         ...
 
+    def forget_profile(self, account_id: str) -> None:
+        """Remove the account's profile wherever profiles are kept (a cache included)."""
+        ...
+
     def ping(self) -> None:
         """Raise StoreUnavailable if the store cannot be used."""
         ...
@@ -119,6 +123,14 @@ class FreezeLedger(Protocol):
         ...
 
     def active_freeze_count(self, now: float) -> int: ...
+
+    def forget(self, account_id: str, record: AuditRecord) -> dict[str, int]:
+        """Erase the account's records, redact its audit entries, append ``record``."""
+        ...
+
+    def prune(self, before: float) -> dict[str, int]:
+        """Delete per-event records, profiles and ended freezes older than ``before``."""
+        ...
 
     def decision_counts(self, since: float) -> dict[tuple[int, str], int]:
         """(hour number since the epoch, decision name) -> events scored."""

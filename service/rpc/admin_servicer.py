@@ -156,6 +156,14 @@ class AdminHandlers:
         return pb.VerifyAuditChainResponse(intact=check.intact, entries=check.entries,
                                            first_bad_sequence=check.first_bad_sequence)
 
+    async def forget_account(self, request: pb.ForgetAccountRequest,
+                             context: Context) -> pb.ForgetAccountResponse:
+        erased = await self.worker.run(self.admin.forget_account, request.account_id,
+                                       request.reason, current_actor())
+        return pb.ForgetAccountResponse(profiles_erased=erased.get("profiles", 0),
+                                        events_erased=erased.get("scored_events", 0),
+                                        audit_entries_redacted=erased.get("audit_log", 0))
+
     async def get_decision_summary(self, request: pb.GetDecisionSummaryRequest,
                                    context: Context) -> pb.DecisionSummary:
         hours = await self.worker.run(self.admin.decision_summary, request.hours)
@@ -173,4 +181,5 @@ class AdminHandlers:
             "VerifyAuditChain": self.verify_audit_chain,
             "GetDecisionSummary": self.get_decision_summary,
             "ReloadModel": self.reload_model,
+            "ForgetAccount": self.forget_account,
         }

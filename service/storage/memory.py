@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from detectors.profile import AccountProfile
-from service.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord, audit_hash
+from service.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord
 from service.domain.decisions import ScoreResult
 from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
@@ -23,8 +23,7 @@ class InMemoryRiskStore:
     def append_audit(self, records: list[AuditRecord]) -> None:
         for record in records:
             prev = self.audit[-1].hash if self.audit else GENESIS_HASH
-            self.audit.append(AuditEntry(len(self.audit) + 1, record, prev,
-                                         audit_hash(prev, record.as_dict())))
+            self.audit.append(AuditEntry.seal(len(self.audit) + 1, record, prev))
 
     def load_profile(self, account_id: str) -> AccountProfile | None:
         profile = self.profiles.get(account_id)
@@ -75,6 +74,10 @@ class InMemoryRiskStore:
     def _store_profile(self, profile: AccountProfile) -> None:
         self.profiles[profile.account_id] = copy.deepcopy(profile)
         self.versions[profile.account_id] = self.versions.get(profile.account_id, 0) + 1
+
+    def forget_profile(self, account_id: str) -> None:
+        self.profiles.pop(account_id, None)
+        self.versions.pop(account_id, None)
 
     def ping(self) -> None:
         return None

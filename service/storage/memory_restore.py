@@ -132,6 +132,35 @@ class InMemoryFreezeLedger:
             ranked = [(a, t) for a, t in ranked if (-t, a) > (-after[0], after[1])]
         return ranked[:limit]
 
+    def forget(self, account_id: str, record: AuditRecord) -> dict[str, int]:
+        risk = self.risk
+        erased = {"profiles": int(risk.profiles.pop(account_id, None) is not None),
+                  "scored_events": 0, "freezes": len(risk.freezes_by_account.pop(account_id, []))}
+        for event_id in [e for e, r in risk.results.items() if r.account_id == account_id]:
+            del risk.results[event_id]
+            erased["scored_events"] += 1
+        for challenge_id in [c for c, ch in self.challenges.by_id.items()
+                             if ch.account_id == account_id]:
+            del self.challenges.by_id[challenge_id]
+        self.challenges.authenticators.pop(account_id, None)
+        self.reports = {e: r for e, r in self.reports.items() if r.account_id != account_id}
+        redacted = 0
+        for index, entry in enumerate(risk.audit):
+            if entry.record.account_id == account_id:
+                blank = replace(entry.record, account_id="", subject_id="", detail="")
+                risk.audit[index] = replace(entry, record=blank, salt="")
+                redacted += 1
+        erased["audit_log"] = redacted
+        risk.append_audit([record])
+        return erased
+
+    def prune(self, before: float) -> dict[str, int]:
+        risk = self.risk
+        old = [e for e, r in risk.results.items() if r.scored_at < before]
+        for event_id in old:
+            del risk.results[event_id]
+        return {"scored_events": len(old)}
+
     def decision_counts(self, since: float) -> dict[tuple[int, str], int]:
         counts: dict[tuple[int, str], int] = {}
         for result in self.risk.results.values():

@@ -81,8 +81,11 @@ class PostgresDatabase(AuditLog):
                 raise RuntimeError(f"database schema version {version} is newer than this "
                                    f"build knows ({len(MIGRATIONS)}); run a newer acctguard")
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    db.execute(statement)
+                if callable(script):  # a step SQL cannot express
+                    script(db)
+                else:
+                    for statement in filter(str.strip, script.split(";")):
+                        db.execute(statement)
                 db.execute("INSERT INTO acctguard_schema (version) VALUES (?)", (number,))
 
     @property

@@ -20,20 +20,25 @@ for i, key in ipairs(KEYS) do
   local expected = ARGV[2 * i - 1]
   if expected ~= '-1' and stored ~= expected then return 0 end
 end
+local ttl = tonumber(ARGV[#ARGV])
 for i, key in ipairs(KEYS) do
   redis.call('HSET', key, 'data', ARGV[2 * i])
   redis.call('HINCRBY', key, 'v', 1)
+  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
 end
 return 1
 """
 
 
 class RedisProfiles:
-    def __init__(self, url: str, prefix: str = "acctguard:", timeout: float = 2.0) -> None:
+    def __init__(self, url: str, prefix: str = "acctguard:", timeout: float = 2.0,
+                 retention_seconds: int = 0) -> None:
+        """``retention_seconds``: a profile not updated for this long expires (0: never)."""
         self.client: redis.Redis = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self.prefix = prefix
         self._swap = self.client.register_script(SWAP)
+        self.retention_seconds = retention_seconds
 
     def _key(self, account_id: str) -> str:
         return f"{self.prefix}profile:{account_id}"
@@ -49,7 +54,10 @@ class RedisProfiles:
         args: list[Any] = []
         for version, profile in updates.values():
             args += [str(version), json.dumps(profile.to_dict(), separators=(",", ":"))]
-        return bool(self._swap(keys=keys, args=args))
+        return bool(self._swap(keys=keys, args=[*args, str(self.retention_seconds)]))
+
+    def forget(self, account_id: str) -> None:
+        self.client.delete(self._key(account_id))
 
     def ping(self) -> None:
         self.client.ping()

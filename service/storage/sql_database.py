@@ -23,7 +23,6 @@ from service.domain.audit import (
     AuditEntry,
     AuditRecord,
     ChainCheck,
-    audit_hash,
     verify_chain,
 )
 from service.domain.errors import StoreUnavailable
@@ -94,7 +93,37 @@ def rows_as_dicts(rows: Iterator[Any] | list[Any]) -> list[dict[str, Any]]:
 
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(int(row["seq"]), AuditRecord(*(row[k] for k in AUDIT_FIELDS)),
-                      row["prev_hash"], row["hash"])
+                      row["prev_hash"], row["hash"], row["salt"], row["account_digest"],
+                      row["subject_digest"], row["detail_digest"])
+
+
+INSERT_AUDIT = (
+    "INSERT INTO audit_log (at, actor, action, account_id, subject_id, detail, prev_hash, hash, "
+    "salt, account_digest, subject_digest, detail_digest) VALUES (:at, :actor, :action, "
+    ":account_id, :subject_id, :detail, :prev_hash, :hash, :salt, :account_digest, "
+    ":subject_digest, :detail_digest)"
+)
+
+
+def sealed_row(entry: AuditEntry) -> dict[str, Any]:
+    return {**entry.record.as_dict(), "prev_hash": entry.prev_hash, "hash": entry.hash,
+            "salt": entry.salt, "account_digest": entry.account_digest,
+            "subject_digest": entry.subject_digest, "detail_digest": entry.detail_digest}
+
+
+def rechain_audit(db: Connection) -> None:
+    """Migration step: seal every existing entry in the redactable format, in order (the old
+    hashes covered the raw fields; this trail starts a new chain from them)."""
+    rows = db.execute("SELECT * FROM audit_log ORDER BY seq").fetchall()
+    prev = GENESIS_HASH
+    for row in rows:
+        record = AuditRecord(*(row[k] for k in AUDIT_FIELDS))
+        entry = AuditEntry.seal(int(row["seq"]), record, prev)
+        db.execute("UPDATE audit_log SET prev_hash = :prev_hash, hash = :hash, salt = :salt, "
+                   "account_digest = :account_digest, subject_digest = :subject_digest, "
+                   "detail_digest = :detail_digest WHERE seq = :seq",
+                   {**sealed_row(entry), "seq": entry.sequence})
+        prev = entry.hash
 
 
 class AuditLog:
@@ -116,12 +145,7 @@ class AuditLog:
                 locked = True
             last = db.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
             prev = last["hash"] if last else GENESIS_HASH
-            entry = record.as_dict()
-            db.execute(
-                "INSERT INTO audit_log (at, actor, action, account_id, subject_id, detail, "
-                "prev_hash, hash) VALUES (:at, :actor, :action, :account_id, :subject_id, "
-                ":detail, :prev_hash, :hash)",
-                {**entry, "prev_hash": prev, "hash": audit_hash(prev, entry)})
+            db.execute(INSERT_AUDIT, sealed_row(AuditEntry.seal(0, record, prev)))
 
     def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
         rows = self.query("SELECT * FROM audit_log WHERE account_id = ? AND seq > ? "

@@ -34,6 +34,15 @@ UPDATE_CHALLENGE = (
 )
 
 
+# Tables holding an account's own data, erased by ForgetAccount (the audit log is redacted).
+ERASED_TABLES = ("profiles", "scored_events", "freezes", "challenges", "verification_failures",
+                 "verification_locks", "authenticators", "outcomes")
+# Per-event records and profiles older than the retention age go (table, time column).
+PRUNED = (("scored_events", "scored_at"), ("profiles", "updated_at"),
+          ("challenges", "created_at"), ("verification_failures", "at"),
+          ("outcomes", "reported_at"))
+
+
 class _Abort(Exception):
     """Rolls back a transaction whose condition no longer holds."""
 
@@ -191,6 +200,34 @@ class SqlFreezeLedger:
             "(MAX(created_at) = ? AND account_id > ?) ORDER BY last DESC, account_id LIMIT ?",
             (FreezeState.ACTIVE.name, now, last, last, account, limit))
         return [(row["account_id"], float(row["last"])) for row in rows]
+
+    @store_errors
+    def forget(self, account_id: str, record: AuditRecord) -> dict[str, int]:
+        """Erase the account's records and redact its audit entries (blank fields and salts,
+        digests kept), then append ``record``; one transaction. Returns counts per kind."""
+        erased: dict[str, int] = {}
+        with self.database.transaction() as db:
+            for table in ERASED_TABLES:
+                erased[table] = db.execute(f"DELETE FROM {table} WHERE account_id = ?",  # noqa: S608
+                                           (account_id,)).rowcount
+            erased["audit_log"] = db.execute(
+                "UPDATE audit_log SET account_id = '', subject_id = '', detail = '', salt = '' "
+                "WHERE account_id = ?", (account_id,)).rowcount
+            self.database.append_audit(db, [record])
+        return erased
+
+    @store_errors
+    def prune(self, before: float) -> dict[str, int]:
+        """Delete per-event records, profiles and ended freezes older than ``before``."""
+        pruned: dict[str, int] = {}
+        with self.database.transaction() as db:
+            for table, column in PRUNED:
+                pruned[table] = db.execute(f"DELETE FROM {table} WHERE {column} < ?",  # noqa: S608
+                                           (before,)).rowcount
+            pruned["freezes"] = db.execute(  # ended: expired, or lifted, before the cut-off
+                "DELETE FROM freezes WHERE expires_at < ? OR (state <> ? AND lifted_at < ?)",
+                (before, FreezeState.ACTIVE.name, before)).rowcount
+        return pruned
 
     @store_errors
     def decision_counts(self, since: float) -> dict[tuple[int, str], int]:

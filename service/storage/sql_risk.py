@@ -58,6 +58,8 @@ class ProfileCache(Protocol):
         """Store every profile whose version is still the expected one, all or none."""
         ...
 
+    def forget(self, account_id: str) -> None: ...
+
 
 def profile_json(profile: AccountProfile) -> str:
     return json.dumps(profile.to_dict(), separators=(",", ":"))
@@ -159,6 +161,13 @@ class SqlRiskStore:
             if not stored.rowcount:
                 return False
         return True
+
+    @store_errors
+    def forget_profile(self, account_id: str) -> None:
+        if self.profiles is not None:
+            self.profiles.forget(account_id)
+        with self.database.transaction() as db:
+            db.execute("DELETE FROM profiles WHERE account_id = ?", (account_id,))
 
     @store_errors
     def audit_entries(self, account_id: str) -> list[AuditRecord]:

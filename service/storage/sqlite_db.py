@@ -49,8 +49,11 @@ class SqliteDatabase(AuditLog):
                     f"{self.path}: schema version {version} is newer than this build knows "
                     f"({len(MIGRATIONS)}); run a newer acctguard")
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    db.execute(statement)
+                if callable(script):  # a step SQL cannot express
+                    script(db)
+                else:
+                    for statement in filter(str.strip, script.split(";")):
+                        db.execute(statement)
                 db.execute(f"PRAGMA user_version={number}")
 
     @property

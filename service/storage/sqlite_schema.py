@@ -5,7 +5,12 @@ Never edit a migration that has shipped; add the next one.
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[str, ...] = (
+from collections.abc import Callable
+from typing import Any
+
+from service.storage.sql_database import rechain_audit
+
+MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     """
     CREATE TABLE profiles (
         account_id TEXT PRIMARY KEY,
@@ -120,4 +125,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE scored_events ADD COLUMN would_decision TEXT NOT NULL DEFAULT '';
     """,
+    """
+    ALTER TABLE audit_log ADD COLUMN salt TEXT NOT NULL DEFAULT '';
+    ALTER TABLE audit_log ADD COLUMN account_digest TEXT NOT NULL DEFAULT '';
+    ALTER TABLE audit_log ADD COLUMN subject_digest TEXT NOT NULL DEFAULT '';
+    ALTER TABLE audit_log ADD COLUMN detail_digest TEXT NOT NULL DEFAULT ''
+    """,
+    rechain_audit,
 )

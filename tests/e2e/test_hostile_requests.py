@@ -73,6 +73,15 @@ HOSTILE: list[tuple[str, type[pb_message.Message], st.SearchStrategy[Any]]] = [
      st.just(pb.GetModelInfoRequest())),
     ("AccountGuardAdmin/VerifyAuditChain", pb.VerifyAuditChainRequest,
      st.just(pb.VerifyAuditChainRequest())),
+    ("AccountGuardAdmin/ForgetAccount", pb.ForgetAccountRequest, st.one_of(
+        st.builds(pb.ForgetAccountRequest, account_id=bad_ids, reason=any_text),
+        st.builds(pb.ForgetAccountRequest, account_id=st.just("acct"),
+                  reason=st.sampled_from(["", " ", "\n"])))),
+    ("AccountGuardAdmin/ReloadModel", pb.ReloadModelRequest,
+     st.builds(pb.ReloadModelRequest, path=st.text(min_size=1, max_size=100)
+               .map(lambda p: "/nonexistent/" + p))),
+    ("AccountGuardAdmin/GetDecisionSummary", pb.GetDecisionSummaryRequest,
+     st.builds(pb.GetDecisionSummaryRequest, hours=st.integers(0, 2**32 - 1))),
 ]
 
 callers = st.sampled_from(["admin", "verifier", "gateway", "none", "forged"])

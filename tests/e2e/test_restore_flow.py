@@ -307,3 +307,23 @@ def test_codes_go_to_the_webhook_when_one_is_configured(server_settings, tokens_
                              call["body"]["code"]).verified
     finally:
         hook.shutdown()
+
+
+def test_forget_account_over_the_admin_api(guard, admin, tokens):
+    token = tokens["admin"]
+    _freeze_by_takeover(guard, tokens["gateway"], "zoe")
+    erased = admin.ForgetAccount(pb.ForgetAccountRequest(account_id="zoe",
+                                                         reason="erasure request 7"),
+                                 timeout=10, metadata=bearer(token))
+    assert erased.events_erased > 0
+    assert erased.audit_entries_redacted >= 1
+    assert not _status(guard, token, "zoe").freezes
+    trail = admin.GetAuditTrail(pb.GetAuditTrailRequest(account_id="zoe"), timeout=5,
+                                metadata=bearer(token))
+    assert not trail.entries
+    assert admin.VerifyAuditChain(pb.VerifyAuditChainRequest(), timeout=5,
+                                  metadata=bearer(token)).intact
+    refused = _code_of(admin.ForgetAccount, pb.ForgetAccountRequest(account_id="zoe",
+                                                                    reason="x"),
+                       timeout=5, metadata=bearer(tokens["verifier"]))
+    assert refused.code() is grpc.StatusCode.PERMISSION_DENIED

@@ -393,3 +393,45 @@ def test_decision_summary_counts_per_hour(rig):
     assert summary[-1].freeze == 1
     with pytest.raises(InvalidArgument, match="hours"):
         rig.admin.decision_summary(1000)
+
+
+def test_forget_account_erases_records_and_keeps_the_chain_verifiable(rig):
+    _frozen(rig, "a")
+    _frozen(rig, "b", event_id="bad2")
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    rig.verification.complete(started.challenge.challenge_id, started.code, VERIFIER)
+    before_b = [e.record for e in rig.ledger.audit_trail("b", 0, 100)]
+    with pytest.raises(InvalidArgument, match="reason"):
+        rig.admin.forget_account("a", "", ADMIN)
+    erased = rig.admin.forget_account("a", "GDPR request 42", ADMIN)
+    assert erased["scored_events"] == 4
+    assert erased["audit_log"] == 3  # freeze.placed, verification.started, .succeeded
+    assert rig.store.load_profile("a") is None
+    assert rig.store.freezes("a") == []
+    assert rig.store.find_result("bad") is None
+    assert rig.ledger.audit_trail("a", 0, 100) == []
+    assert [e.record for e in rig.ledger.audit_trail("b", 0, 100)] == before_b
+    assert rig.ledger.verify_audit_chain().intact  # redacted, still verifiable
+    assert rig.store.load_profile("b") is not None
+
+
+def test_a_forged_redaction_or_edit_is_detected(tmp_path):
+    with stores("sqlite", tmp_path) as backend:
+        rig = _rig(backend)
+        _frozen(rig, "a")
+        db = backend.ledger.database
+        with db.transaction() as raw:  # blank a field without blanking its salt
+            raw.execute("UPDATE audit_log SET account_id = '' WHERE seq = 1")
+        assert not backend.ledger.verify_audit_chain().intact
+
+
+def test_retention_prunes_old_records_and_keeps_recent_ones(backend):
+    rig = _rig(backend)
+    _frozen(rig, "old")
+    rig.clock.advance(200 * 86400)
+    _frozen(rig, "new", event_id="bad2")
+    pruned = rig.admin.prune(180 * 86400)
+    assert pruned["scored_events"] == 4
+    assert rig.store.find_result("bad") is None
+    assert rig.store.find_result("bad2") is not None
+    assert rig.ledger.verify_audit_chain().intact

@@ -64,7 +64,7 @@ def test_sqlite_survives_reopen_and_audits_freezes(tmp_path):
                        AccountProfile.new("a1"), _freeze())
     store.close()
     again = SqliteRiskStore(path)
-    assert again.schema_version == 4
+    assert again.schema_version == 6
     assert again.freezes("a1") == [_freeze()]
     [entry] = again.audit_entries("a1")
     assert entry.action == "freeze.placed"
@@ -98,3 +98,25 @@ def test_batches_are_all_or_nothing(store):
     assert store.find_result("e3") is not None
     again = [(_result("e3", account="a2"), AccountProfile.new("a2"), None)]
     assert not store.commit_batch(again, {"a2": 1})  # e3 is already stored
+
+
+def test_upgrading_an_older_database_re_chains_the_audit_trail(tmp_path):
+    import sqlite3
+
+    from service.storage.sqlite_schema import MIGRATIONS
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):  # the schema before redaction
+        old.executescript(script)
+        old.execute(f"PRAGMA user_version={number}")
+    old.execute("INSERT INTO audit_log (at, actor, action, account_id, subject_id, detail, "
+                "prev_hash, hash) VALUES (1, 'engine', 'freeze.placed', 'a1', 'f1', '{}', "
+                "'x', 'y')")
+    old.commit()
+    old.close()
+    upgraded = SqliteRiskStore(path)
+    assert upgraded.schema_version == len(MIGRATIONS)
+    check = upgraded.verify_audit_chain()
+    assert check.intact
+    assert check.entries == 1
+    upgraded.close()
