@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from service.domain.errors import DomainError, InvalidArgument
 from service.metrics import Metrics
 from service.rpc.auth import Authorizer, Caller, CallRefused, caller_scope
 from service.rpc.errors import INTERNAL_MESSAGE, status_for
+from service.rpc.inflight import InFlightLimit, Overloaded
 
 log = structlog.get_logger("acctguard.rpc")
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -77,6 +78,7 @@ async def _abort_for(error: BaseException, context: Context) -> grpc.StatusCode:
 class _Call:
     caller: Caller | None = field(default=None)
     refused_name: str | None = None  # a refused caller's name, when it was identified
+    shed: str | None = None  # why a call was shed, for the metrics
 
     @property
     def caller_name(self) -> str | None:
@@ -109,6 +111,8 @@ async def _handled(method: str, context: Context, keep_bindings: bool,
         code = _code_name(error)
         if isinstance(error, CallRefused):
             call.refused_name = error.caller_name
+        if isinstance(error, Overloaded):
+            call.shed = "overloaded"
         await _abort_for(error, context)
         raise
     finally:
@@ -120,27 +124,48 @@ async def _handled(method: str, context: Context, keep_bindings: bool,
         if metrics is not None:
             metrics.call(method, code, seconds)
             if code == "RESOURCE_EXHAUSTED":
-                metrics.shed_call("rate_limited")
+                metrics.shed_call(call.shed or "rate_limited")
 
 
-def _unary(method: str, behavior: UnaryBehavior, authorizer: Authorizer,
-           metrics: Metrics | None) -> UnaryBehavior:
+@dataclass(frozen=True, slots=True)
+class CallChecks:
+    """What every call goes through: who may call (authorizer), how many may be in flight
+    (limit, none: unlimited here), and what is counted (metrics)."""
+
+    authorizer: Authorizer
+    metrics: Metrics | None = None
+    limit: InFlightLimit | None = None
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if self.limit is None:
+            yield
+            return
+        self.limit.enter()
+        try:
+            yield
+        finally:
+            self.limit.leave()
+
+
+def _unary(method: str, behavior: UnaryBehavior, checks: CallChecks) -> UnaryBehavior:
     async def handle(request: Any, context: Context) -> Any:
-        async with _handled(method, context, True, metrics) as call:
-            call.caller = authorizer.admit(method, context)
-            with caller_scope(call.caller):
-                return await behavior(check_decoded(request), context)
+        async with _handled(method, context, True, checks.metrics) as call:
+            with checks.slot():
+                call.caller = checks.authorizer.admit(method, context)
+                with caller_scope(call.caller):
+                    return await behavior(check_decoded(request), context)
     return handle
 
 
-def _stream(method: str, behavior: StreamBehavior, authorizer: Authorizer,
-            metrics: Metrics | None) -> StreamBehavior:
+def _stream(method: str, behavior: StreamBehavior, checks: CallChecks) -> StreamBehavior:
     async def handle(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
-        async with _handled(method, context, False, metrics) as call:
-            call.caller = authorizer.admit(method, context)
-            with caller_scope(call.caller):
-                async for response in behavior(requests, context):
-                    yield response
+        async with _handled(method, context, False, checks.metrics) as call:
+            with checks.slot():
+                call.caller = checks.authorizer.admit(method, context)
+                with caller_scope(call.caller):
+                    async for response in behavior(requests, context):
+                        yield response
     return handle
 
 
@@ -149,24 +174,23 @@ def _message_class(descriptor: Any) -> type[pb_message.Message]:
 
 
 def generic_handler(service: ServiceDescriptor, behaviors: dict[str, Callable[..., Any]],
-                    authorizer: Authorizer | None = None,
-                    metrics: Metrics | None = None) -> grpc.GenericRpcHandler[Any, Any]:
+                    authorizer: Authorizer | None = None, metrics: Metrics | None = None,
+                    limit: InFlightLimit | None = None) -> grpc.GenericRpcHandler[Any, Any]:
     """Handlers for every method of ``service``; ``behaviors`` maps method name to coroutine
     (or async generator for streaming methods). A method without a behavior is not served.
     Every call is admitted by ``authorizer`` first (default: authentication off, no limits)."""
-    authorizer = authorizer or Authorizer.open()
+    checks = CallChecks(authorizer or Authorizer.open(), metrics, limit)
     handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in service.methods:
         behavior = behaviors.get(method.name)
         if behavior is None:
             continue
-        handlers[method.name] = _method_handler(method, behavior, authorizer, metrics)
+        handlers[method.name] = _method_handler(method, behavior, checks)
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 
 def _method_handler(method: MethodDescriptor, behavior: Callable[..., Any],
-                    authorizer: Authorizer,
-                    metrics: Metrics | None) -> grpc.RpcMethodHandler[Any, Any]:
+                    checks: CallChecks) -> grpc.RpcMethodHandler[Any, Any]:
     request_class = _message_class(method.input_type)
     response_class = _message_class(method.output_type)
     deserializer = safe_deserializer(request_class)
@@ -174,10 +198,10 @@ def _method_handler(method: MethodDescriptor, behavior: Callable[..., Any],
     name = f"/{method.containing_service.full_name}/{method.name}"
     if method.client_streaming and method.server_streaming:
         return grpc.stream_stream_rpc_method_handler(
-            _stream(name, behavior, authorizer, metrics), request_deserializer=deserializer,
+            _stream(name, behavior, checks), request_deserializer=deserializer,
             response_serializer=serializer)
     if method.client_streaming or method.server_streaming:
         raise ValueError(f"{name}: only unary and bidi methods are used in v1")
     return grpc.unary_unary_rpc_method_handler(
-        _unary(name, behavior, authorizer, metrics), request_deserializer=deserializer,
+        _unary(name, behavior, checks), request_deserializer=deserializer,
         response_serializer=serializer)

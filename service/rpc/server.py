@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.metrics import Metrics
+from service.rpc.inflight import InFlightLimit, backstop
 from service.rpc.registry import generic_handler
 from service.rpc.security import InsecureListenError, ServerSecurity
 from service.rpc.servicer import AccountGuardHandlers
@@ -38,7 +39,11 @@ class GuardServer:
         self.metrics = metrics
         self.service_names: list[str] = []
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # untyped re-export
-        self.server = grpc.aio.server(maximum_concurrent_rpcs=max_concurrent_rpcs, options=[
+        # acctguard's services are limited in the handlers (health checks never are); gRPC's
+        # own limit is a backstop above that.
+        self.limit = InFlightLimit(max_concurrent_rpcs)
+        self.server = grpc.aio.server(maximum_concurrent_rpcs=backstop(max_concurrent_rpcs),
+                                      options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.so_reuseport", 0),
@@ -51,7 +56,8 @@ class GuardServer:
         """Serve ``service`` behind the registry (status mapping, logs, who may call what),
         with health and reflection for it. Call before :meth:`start`."""
         self.server.add_generic_rpc_handlers(
-            (generic_handler(service, behaviors, self.security.authorizer, self.metrics),))
+            (generic_handler(service, behaviors, self.security.authorizer, self.metrics,
+                             self.limit),))
         self.service_names.append(service.full_name)
 
     async def start(self) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from detectors.demo import normal_week
 from service.api.acctguard.v1 import acctguard_pb2 as pb
@@ -142,6 +143,10 @@ def test_calls_beyond_the_limit_are_shed_at_once(server: ServerProcess) -> None:
 
             outcomes = [o for group in await asyncio.gather(*(client(n) for n in range(25)))
                         for o in group]
+            # Every slot is still held, yet health probes are answered: they are never shed.
+            probe = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=DEADLINE)
+            assert probe.status == SERVING
             codes = []
             for n, stream in enumerate(streams):  # the held calls carry on, then finish
                 await stream.write(requests[n * 24 + 1])

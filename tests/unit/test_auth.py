@@ -187,7 +187,7 @@ def _run_unary(authorizer: Authorizer, method: str, context: FakeContext) -> lis
         seen.append(current_caller())
         return pb.AccountStatus()
 
-    handle = registry._unary(G + method, behavior, authorizer, None)
+    handle = registry._unary(G + method, behavior, registry.CallChecks(authorizer))
 
     async def call() -> None:
         with contextlib.suppress(grpc.aio.AbortError):
