@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool
 
 from service.domain.errors import StoreUnavailable
 from service.storage.postgres_schema import MIGRATIONS
-from service.storage.sql_database import DRIVER_ERRORS, AuditLog, Params
+from service.storage.sql_database import DRIVER_ERRORS, AuditLog, Params, apply_migrations
 
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -76,17 +76,10 @@ class PostgresDatabase(AuditLog):
             db.execute("CREATE TABLE IF NOT EXISTS acctguard_schema (version INTEGER NOT NULL)")
             row = db.execute("SELECT COALESCE(MAX(version), 0) AS v FROM acctguard_schema"
                              ).fetchone()
-            version = int(row["v"])
-            if version > len(MIGRATIONS):
-                raise RuntimeError(f"database schema version {version} is newer than this "
-                                   f"build knows ({len(MIGRATIONS)}); run a newer acctguard")
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                if callable(script):  # a step SQL cannot express
-                    script(db)
-                else:
-                    for statement in filter(str.strip, script.split(";")):
-                        db.execute(statement)
-                db.execute("INSERT INTO acctguard_schema (version) VALUES (?)", (number,))
+            apply_migrations(
+                db, MIGRATIONS, int(row["v"]), f"PostgreSQL schema {self.schema}",
+                lambda number: db.execute("INSERT INTO acctguard_schema (version) VALUES (?)",
+                                          (number,)))
 
     @property
     def schema_version(self) -> int:

@@ -155,3 +155,23 @@ class AuditLog:
     def verify_audit_chain(self) -> ChainCheck:
         rows = self.query("SELECT * FROM audit_log ORDER BY seq")
         return verify_chain([_entry(row) for row in rows])
+
+
+Migration = str | Callable[[Any], None]
+
+
+def apply_migrations(db: Connection, migrations: Sequence[Migration], version: int,
+                     where: str, record: Callable[[int], None]) -> None:
+    """Apply ``migrations`` after the first ``version`` in order, inside the caller's
+    transaction; ``record(number)`` stores each new version. A schema newer than this build
+    is refused (``where`` names the database in the message)."""
+    if version > len(migrations):
+        raise RuntimeError(f"{where}: schema version {version} is newer than this build knows "
+                           f"({len(migrations)}); run a newer acctguard")
+    for number, script in enumerate(migrations[version:], start=version + 1):
+        if callable(script):  # a step SQL cannot express
+            script(db)
+        else:
+            for statement in filter(str.strip, script.split(";")):
+                db.execute(statement)
+        record(number)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from service.domain.errors import StoreUnavailable
-from service.storage.sql_database import AuditLog, Params
+from service.storage.sql_database import AuditLog, Params, apply_migrations
 from service.storage.sqlite_schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -44,17 +44,8 @@ class SqliteDatabase(AuditLog):
     def _migrate(self) -> None:
         with self.transaction() as db:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if version > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.path}: schema version {version} is newer than this build knows "
-                    f"({len(MIGRATIONS)}); run a newer acctguard")
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                if callable(script):  # a step SQL cannot express
-                    script(db)
-                else:
-                    for statement in filter(str.strip, script.split(";")):
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version={number}")
+            apply_migrations(db, MIGRATIONS, version, str(self.path),
+                             lambda number: db.execute(f"PRAGMA user_version={number}"))
 
     @property
     def schema_version(self) -> int:
