@@ -26,6 +26,7 @@ SERVICE = pb.DESCRIPTOR.services_by_name["AccountGuard"]
 SERVICE_NAME = SERVICE.full_name
 Behaviors = dict[str, Callable[..., Any]]
 log = structlog.get_logger("acctguard.server")
+STOP_STEP_SECONDS = 2.0  # the longest a background task may take to stop
 
 
 class GuardServer:
@@ -89,7 +90,10 @@ class GuardServer:
         """Health to NOT_SERVING first (still answering calls for ``shutdown_notice`` seconds,
         so load balancers and health probes notice), then stop accepting calls and drain the
         ones in flight for up to ``grace`` seconds."""
-        await self.store_health.stop()
+        try:
+            await asyncio.wait_for(self.store_health.stop(), STOP_STEP_SECONDS)
+        except TimeoutError:
+            log.warning("store_health_stop_timeout")
         await self.health.enter_graceful_shutdown()
         if self.shutdown_notice:
             await asyncio.sleep(self.shutdown_notice)
