@@ -34,6 +34,10 @@ MARGIN = 10.0  # exit within NOTICE + GRACE + MARGIN seconds of SIGTERM
 DEADLINE = 15.0  # of every call: longer than the whole shutdown, so a hang would show
 OK = grpc.StatusCode.OK
 REFUSED = grpc.StatusCode.UNAVAILABLE
+# A call sent in the instant the server closes its connections can be reset by the transport
+# before any handler sees it; the client then reports CANCELLED instead of UNAVAILABLE. Such a
+# call was never accepted (the server logs no call for it), so it must not be stored either.
+RESET = grpc.StatusCode.CANCELLED
 
 
 @pytest.fixture(params=BACKENDS, ids=str)
@@ -246,7 +250,7 @@ def test_sigterm_under_load_drains_and_loses_nothing(tmp_path: Path, model_path:
         calls = load.calls
         answered = [(q, a) for c in calls if c.code == OK
                     for q, a in zip(c.requests, c.replies, strict=True)] + held.replies
-        refused = [c for c in calls if c.code == REFUSED]
+        refused = [c for c in calls if c.code in (REFUSED, RESET)]
         not_serving = watch.first("NOT_SERVING", after=sigterm)
         during_notice = [c for c in calls if c.code == OK and not_serving is not None
                          and c.began > not_serving]
@@ -277,7 +281,7 @@ def test_sigterm_under_load_drains_and_loses_nothing(tmp_path: Path, model_path:
         print(summary)  # noqa: T201
 
         assert not load.errors, load.errors
-        assert {c.code for c in calls} <= {OK, REFUSED}, summary
+        assert {c.code for c in calls} <= {OK, REFUSED, RESET}, summary
         assert refused, summary
         assert not_serving is not None, summary
         assert refused_at is not None
