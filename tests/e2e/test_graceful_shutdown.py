@@ -36,7 +36,7 @@ OK = grpc.StatusCode.OK
 REFUSED = grpc.StatusCode.UNAVAILABLE
 # A call sent in the instant the server closes its connections can be reset by the transport
 # before any handler sees it; the client then reports CANCELLED instead of UNAVAILABLE. Such a
-# call was never accepted (the server logs no call for it), so it must not be stored either.
+# call was never accepted (the server logs no call for it): it counts with the refusals.
 RESET = grpc.StatusCode.CANCELLED
 
 
