@@ -7,12 +7,12 @@ the Redis server, so two replicas updating one account cannot both win.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import redis
 
 from detectors.profile import AccountProfile
+from service.storage.profile_codec import dump_profile, load_profile
 
 SWAP = """
 for i, key in ipairs(KEYS) do
@@ -47,13 +47,13 @@ class RedisProfiles:
         data, version = self.client.hmget(self._key(account_id), ["data", "v"])
         if data is None:
             return None, int(version or 0)
-        return AccountProfile.from_dict(json.loads(data)), int(version or 0)
+        return load_profile(data), int(version or 0)
 
     def swap(self, updates: dict[str, tuple[int, AccountProfile]]) -> bool:
         keys = [self._key(account) for account in updates]
         args: list[Any] = []
         for version, profile in updates.values():
-            args += [str(version), json.dumps(profile.to_dict(), separators=(",", ":"))]
+            args += [str(version), dump_profile(profile)]
         return bool(self._swap(keys=keys, args=[*args, str(self.retention_seconds)]))
 
     def forget(self, account_id: str) -> None:

@@ -9,7 +9,6 @@ replicas scoring one account at the same moment never lose an update.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
 from detectors.profile import AccountProfile
@@ -17,6 +16,7 @@ from service.domain.audit import AuditRecord, ChainCheck
 from service.domain.decisions import ScoreResult
 from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
+from service.storage.profile_codec import dump_profile, load_profile
 from service.storage.records import (
     freeze_audit_record,
     freeze_from_row,
@@ -62,7 +62,7 @@ class ProfileCache(Protocol):
 
 
 def profile_json(profile: AccountProfile) -> str:
-    return json.dumps(profile.to_dict(), separators=(",", ":"))
+    return dump_profile(profile)
 
 
 class _Rollback(Exception):
@@ -82,7 +82,7 @@ class SqlRiskStore:
             "SELECT data, version FROM profiles WHERE account_id = ?", (account_id,))
         if row is None:
             return None, 0
-        return AccountProfile.from_dict(json.loads(row["data"])), int(row["version"])
+        return load_profile(row["data"]), int(row["version"])
 
     def load_profile(self, account_id: str) -> AccountProfile | None:
         return self.load_versioned(account_id)[0]
