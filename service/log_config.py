@@ -8,7 +8,9 @@ import hmac
 import logging
 import secrets
 import sys
+from typing import Any
 
+import orjson
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
@@ -31,9 +33,15 @@ class AccountPseudonymizer:
         return event_dict
 
 
+def _orjson_text(event: Any, **_: Any) -> str:
+    """One log line as JSON, with orjson (a call's line costs a few µs instead of tens); values
+    orjson does not know are written with str()."""
+    return orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def configure_logging(level: str = "info", fmt: str = "json", key: bytes | None = None) -> None:
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json"
+        structlog.processors.JSONRenderer(serializer=_orjson_text) if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()))
     structlog.configure(
         processors=[

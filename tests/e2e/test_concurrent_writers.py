@@ -52,8 +52,13 @@ def test_two_replicas_scoring_one_account_keep_every_update(kind, tmp_path):
 
         def replica(index: int) -> None:
             for n in range(PER_REPLICA):
-                engines[index].score(LoginEvent(f"r{index}-{n}", "shared", START + n,
-                                                success=True))
+                event = LoginEvent(f"r{index}-{n}", "shared", START + n, success=True)
+                for _ in range(20):  # ABORTED after the engine's own retries: the caller retries
+                    try:
+                        engines[index].score(event)
+                        break
+                    except ConcurrentUpdate:
+                        continue
 
         threads = [threading.Thread(target=replica, args=(i,)) for i in range(2)]
         for thread in threads:
