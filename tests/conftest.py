@@ -87,3 +87,17 @@ def channel(server_port: int) -> Iterator[grpc.Channel]:
 @pytest.fixture
 def stub(channel: grpc.Channel) -> rpc.AccountGuardStub:
     return rpc.AccountGuardStub(channel)
+
+
+@pytest.fixture
+def tokens_file(tmp_path: Path) -> Path:
+    return tmp_path / "tokens.json"
+
+
+@pytest.fixture
+def tokens(tokens_file: Path) -> dict[str, str]:
+    """One bearer token per role (gateway, verifier, admin), keyed by role name."""
+    from service.rpc.tokens import create_token
+
+    return {role: create_token(tokens_file, f"{role}-1", role)[0]
+            for role in ("gateway", "verifier", "admin")}

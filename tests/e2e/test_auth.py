@@ -32,18 +32,6 @@ DENIED = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
 DAY = 86400.0
 
 
-@pytest.fixture
-def tokens_file(tmp_path: Path) -> Path:
-    return tmp_path / "tokens.json"
-
-
-@pytest.fixture
-def tokens(tokens_file: Path) -> dict[str, str]:
-    """One token per role, keyed by role name."""
-    return {role: create_token(tokens_file, f"{role}-1", role)[0]
-            for role in ("gateway", "verifier", "admin")}
-
-
 def _empty_behaviors(service: Any) -> dict[str, Any]:
     """An answer of the right type for every method (the admin service's real handlers are
     not part of this test: only who may reach them)."""

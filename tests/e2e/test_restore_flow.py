@@ -31,17 +31,6 @@ DAY = 86400.0
 
 
 @pytest.fixture
-def tokens_file(tmp_path: Path) -> Path:
-    return tmp_path / "tokens.json"
-
-
-@pytest.fixture
-def tokens(tokens_file: Path) -> dict[str, str]:
-    return {role: create_token(tokens_file, f"{role}-1", role)[0]
-            for role in ("gateway", "verifier", "admin")}
-
-
-@pytest.fixture
 def restore_server(server_settings: Settings, tokens_file: Path,
                    tokens: dict[str, str]) -> Iterator[tuple[Application, int]]:
     settings = server_settings.model_copy(update={"tokens_file": tokens_file})
