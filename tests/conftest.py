@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -39,16 +40,23 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[tuple[Application, int]]:
-    """The real application and server, in this process. Yields the app and the bound port."""
+def running_server(settings: Settings, admin_behaviors: dict[str, Any] | None = None,
+                   ) -> Iterator[tuple[Application, int]]:
+    """The real application and server, in this process, as `acctguard serve` runs it: both
+    services, TLS and authentication from ``settings``, metrics. ``admin_behaviors`` stand in
+    for the admin service's handlers (tests of who may call what). Yields the app and port."""
     from service.bootstrap import build_application
+    from service.rpc.security import ServerSecurity
     from service.rpc.server import serve_in_background
 
     app = build_application(settings)
+    services = app.services()[1:]  # AccountGuard is served by the handlers themselves
+    if admin_behaviors is not None:
+        services = [(service, admin_behaviors) for service, _ in services]
     try:
         with serve_in_background(app.handlers, settings.listen, settings.max_message_bytes,
-                                 extra_services=app.services()[1:],
-                                 metrics=app.metrics) as port:
+                                 security=ServerSecurity.from_settings(settings),
+                                 extra_services=services, metrics=app.metrics) as port:
             yield app, port
     finally:
         app.close()

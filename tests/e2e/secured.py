@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from service.bootstrap import Application
-from service.config import Settings
 from tests.tls_ca import Pair
-
-
-@contextmanager
-def secured_server(settings: Settings, extra_services: Sequence[tuple[Any, Any]] = (),
-                   ) -> Iterator[tuple[Application, int]]:
-    """Like tests.conftest.running_server, with ServerSecurity.from_settings(settings)."""
-    from service.bootstrap import build_application
-    from service.rpc.security import ServerSecurity
-    from service.rpc.server import serve_in_background
-
-    app = build_application(settings)
-    try:
-        with serve_in_background(app.handlers, settings.listen, settings.max_message_bytes,
-                                 security=ServerSecurity.from_settings(settings),
-                                 extra_services=extra_services) as port:
-            yield app, port
-    finally:
-        app.close()
 
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:

@@ -1,31 +1,9 @@
-"""The whole application as `acctguard serve` runs it (AccountGuard and AccountGuardAdmin,
-security from settings), on 127.0.0.1 in this process."""
+"""Reading a server's SQLite file behind its back, for tests that check nothing was written."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from service.bootstrap import Application
-from service.config import Settings
-
-
-@contextmanager
-def full_server(settings: Settings) -> Iterator[tuple[Application, int]]:
-    from service.bootstrap import build_application
-    from service.rpc.security import ServerSecurity
-    from service.rpc.server import serve_in_background
-
-    app = build_application(settings)
-    try:
-        with serve_in_background(app.handlers, settings.listen, settings.max_message_bytes,
-                                 security=ServerSecurity.from_settings(settings),
-                                 extra_services=app.services()[1:]) as port:
-            yield app, port
-    finally:
-        app.close()
 
 
 def database_snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:

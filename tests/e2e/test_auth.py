@@ -22,7 +22,8 @@ from service.config import Settings
 from service.rpc.auth import PERMISSIONS, Role
 from service.rpc.converters import event_to_request
 from service.rpc.tokens import create_token, revoke_token
-from tests.e2e.secured import bearer, code_of, secured_server
+from tests.conftest import running_server
+from tests.e2e.secured import bearer, code_of
 from tests.e2e.serve_process import ServeProcess
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +49,7 @@ def _empty_behaviors(service: Any) -> dict[str, Any]:
 def auth_server(server_settings: Settings, tokens_file: Path, tokens: dict[str, str],
                 ) -> Iterator[tuple[Application, int]]:
     settings = server_settings.model_copy(update={"tokens_file": tokens_file})
-    with secured_server(settings, extra_services=[(ADMIN, _empty_behaviors(ADMIN))]) as running:
+    with running_server(settings, admin_behaviors=_empty_behaviors(ADMIN)) as running:
         yield running
 
 
@@ -174,7 +175,7 @@ def test_verification_calls_are_rate_limited_per_caller(server_settings, tokens_
         "tokens_file": tokens_file, "verification_burst": 3,
         "verification_rate_per_minute": 0.01})
     request = pb.StartVerificationRequest(account_id="dave", method=pb.ONE_TIME_CODE)
-    with secured_server(settings) as (_, port), \
+    with running_server(settings) as (_, port), \
             grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
         stub = rpc.AccountGuardStub(ch)
         verifier, admin = bearer(tokens["verifier"]), bearer(tokens["admin"])

@@ -30,9 +30,9 @@ from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
 from service.config import Settings
 from service.rpc.converters import event_to_request
 from service.rpc.tokens import create_token
+from tests.conftest import running_server
 from tests.e2e.browser import headless_chromium, require_chromium
 from tests.e2e.secured import bearer
-from tests.e2e.servers import full_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DAY = 86400.0
@@ -112,7 +112,7 @@ def data(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator
               for role in ("gateway", "admin")}
     settings = Settings(listen="127.0.0.1:0", data_dir=tmp / "data", model_path=model_path,
                         sqlite_synchronous="NORMAL", tokens_file=tokens_file)
-    with full_server(settings) as (_, port), \
+    with running_server(settings) as (_, port), \
             grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         grpc.channel_ready_future(channel).result(timeout=10)
         guard, admin = rpc.AccountGuardStub(channel), rpc.AccountGuardAdminStub(channel)

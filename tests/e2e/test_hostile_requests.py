@@ -18,8 +18,9 @@ from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.bootstrap import Application
 from service.config import Settings
 from service.rpc.tokens import create_token
+from tests.conftest import running_server
 from tests.e2e.secured import bearer
-from tests.e2e.servers import database_snapshot, full_server
+from tests.e2e.servers import database_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +98,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory,
     settings = Settings(listen="127.0.0.1:0", data_dir=root / "data", model_path=model_path,
                         sqlite_synchronous="NORMAL", tokens_file=tokens_file,
                         verification_rate_per_minute=1e6, verification_burst=1_000_000)
-    with full_server(settings) as (app, port):
+    with running_server(settings) as (app, port):
         yield app, port, tokens
 
 

@@ -23,8 +23,8 @@ from service.bootstrap import Application
 from service.config import Settings
 from service.rpc.converters import event_to_request
 from service.rpc.tokens import create_token
+from tests.conftest import running_server
 from tests.e2e.secured import bearer
-from tests.e2e.servers import full_server
 
 pytestmark = pytest.mark.e2e
 DAY = 86400.0
@@ -34,7 +34,7 @@ DAY = 86400.0
 def restore_server(server_settings: Settings, tokens_file: Path,
                    tokens: dict[str, str]) -> Iterator[tuple[Application, int]]:
     settings = server_settings.model_copy(update={"tokens_file": tokens_file})
-    with full_server(settings) as running:
+    with running_server(settings) as running:
         yield running
 
 
@@ -183,7 +183,7 @@ def test_unknown_and_foreign_challenges_get_one_answer(guard, tokens, tokens_fil
 def test_expired_code_is_refused(server_settings, tokens_file, tokens):
     settings = server_settings.model_copy(update={"tokens_file": tokens_file,
                                                   "code_ttl_seconds": 1.0})
-    with full_server(settings) as (_, port), \
+    with running_server(settings) as (_, port), \
             grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         guard = rpc.AccountGuardStub(channel)
         _freeze_by_takeover(guard, tokens["gateway"], "ivan")
@@ -282,7 +282,7 @@ def test_codes_go_to_the_webhook_when_one_is_configured(server_settings, tokens_
         "tokens_file": tokens_file, "code_webhook_secret": "s3cret",
         "code_webhook_url": f"http://127.0.0.1:{hook.server_address[1]}/codes"})
     try:
-        with full_server(settings) as (_, port), \
+        with running_server(settings) as (_, port), \
                 grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             guard = rpc.AccountGuardStub(channel)
             _freeze_by_takeover(guard, tokens["gateway"], "liam")

@@ -19,7 +19,8 @@ from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
 from service.cli import main
 from service.config import Settings
 from service.rpc.tokens import create_token
-from tests.e2e.secured import bearer, code_of, secured_server, tls_channel
+from tests.conftest import running_server
+from tests.e2e.secured import bearer, code_of, tls_channel
 from tests.e2e.serve_process import ACCTGUARD, ServeProcess
 from tests.tls_ca import Pair, TestCA
 
@@ -49,7 +50,7 @@ def mtls_port(server_settings: Settings, certs: Certificates) -> Iterator[int]:
         "tls_cert_file": certs.server.cert, "tls_key_file": certs.server.key,
         "tls_client_ca_file": certs.ca.cert_file,
         "client_cert_roles": {"gw-1": "gateway", "ops-1": "admin"}})
-    with secured_server(settings) as (_, port):
+    with running_server(settings) as (_, port):
         yield port
 
 
@@ -101,7 +102,7 @@ def tls_token_server(server_settings: Settings, certs: Certificates, tmp_path: P
     settings = server_settings.model_copy(update={
         "tls_cert_file": certs.server.cert, "tls_key_file": certs.server.key,
         "tokens_file": tokens_file})
-    with secured_server(settings) as (_, port):
+    with running_server(settings) as (_, port):
         yield port, tokens
 
 
