@@ -74,7 +74,8 @@ def serve(listen: str | None, data_dir: Path | None, model_path: Path | None,
     """Run the gRPC service (trains the default model first if there is none)."""
     from pydantic import ValidationError
 
-    from service.log_config import configure_logging, load_or_create_key
+    from service.keys import load_or_create_key
+    from service.log_config import configure_logging
 
     try:
         settings = _settings(listen=listen, data_dir=data_dir, model_path=model_path,

@@ -14,10 +14,6 @@ import orjson
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from service.keys import load_or_create_key
-
-__all__ = ["AccountPseudonymizer", "configure_logging", "load_or_create_key"]
-
 
 class AccountPseudonymizer:
     """A structlog processor: ``account_id`` becomes ``account``, an HMAC of the id."""

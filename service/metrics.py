@@ -61,21 +61,22 @@ class Metrics:
 
     def committed(self, result: ScoreResult, freeze: Freeze | None, seconds: float) -> None:
         """ScoringObserver: one newly scored event (replayed ones are not counted again)."""
-        self.decisions.labels(str(result.kind), result.decision.name).inc()
+        self._decided(result)
         if result.would_decision is not None:
             self.would_decisions.labels(str(result.kind), result.would_decision.name).inc()
-        for reason in result.reasons:
-            self.reasons.labels(reason.code.name).inc()
         if freeze is not None:
             self.freeze_placed(freeze)
         self.scorer.observe(seconds)
 
     def degraded(self, result: ScoreResult) -> None:
         """A fail-mode answer: counted as a decision and as a shed call."""
+        self._decided(result)
+        self.shed_call("store_unavailable")
+
+    def _decided(self, result: ScoreResult) -> None:
         self.decisions.labels(str(result.kind), result.decision.name).inc()
         for reason in result.reasons:
             self.reasons.labels(reason.code.name).inc()
-        self.shed_call("store_unavailable")
 
     def freeze_placed(self, freeze: Freeze) -> None:
         self.freezes_placed.labels(freeze.placed_by if freeze.placed_by == "engine"

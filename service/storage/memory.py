@@ -45,11 +45,8 @@ class InMemoryRiskStore:
             return known
         if not self._version_holds(profile.account_id, expected_version):
             raise ConcurrentUpdate(f"the profile of {profile.account_id!r} changed")
-        self.results[result.event_id] = result
+        self._store_result(result, freeze)
         self._store_profile(profile)
-        if freeze is not None:
-            self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
-            self.append_audit([freeze_audit_record(freeze)])
         return result
 
     def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
@@ -60,13 +57,16 @@ class InMemoryRiskStore:
         if not all(self._version_holds(a, v) for a, v in (versions or {}).items()):
             return False
         for result, _, freeze in scored:
-            self.results[result.event_id] = result
-            if freeze is not None:
-                self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
-                self.append_audit([freeze_audit_record(freeze)])
+            self._store_result(result, freeze)
         for profile in {id(p): p for _, p, _ in scored}.values():  # the last state, once
             self._store_profile(profile)
         return True
+
+    def _store_result(self, result: ScoreResult, freeze: Freeze | None) -> None:
+        self.results[result.event_id] = result
+        if freeze is not None:
+            self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
+            self.append_audit([freeze_audit_record(freeze)])
 
     def _version_holds(self, account_id: str, expected: int) -> bool:
         return expected == -1 or self.versions.get(account_id, 0) == expected

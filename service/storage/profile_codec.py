@@ -14,7 +14,7 @@ from detectors.profile import AccountProfile
 
 def dump_profile(profile: AccountProfile) -> str:
     data = profile.to_dict()
-    if not all(_finite(v) for v in data.values() if isinstance(v, float)):
+    if not all(math.isfinite(v) for v in data.values() if isinstance(v, float)):
         return json.dumps(data, separators=(",", ":"))  # orjson would write null for these
     return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
@@ -25,7 +25,3 @@ def load_profile(text: str | bytes) -> AccountProfile:
     except orjson.JSONDecodeError:  # NaN or Infinity, which only json writes
         data = json.loads(text)
     return AccountProfile.from_dict(data)
-
-
-def _finite(value: float) -> bool:
-    return math.isfinite(value)

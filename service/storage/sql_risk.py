@@ -61,10 +61,6 @@ class ProfileCache(Protocol):
     def forget(self, account_id: str) -> None: ...
 
 
-def profile_json(profile: AccountProfile) -> str:
-    return dump_profile(profile)
-
-
 class _Rollback(Exception):
     """An event of the batch is already stored, or a profile changed: write nothing."""
 
@@ -149,7 +145,7 @@ class SqlRiskStore:
         if self.profiles is not None:
             return self.profiles.swap(updates)
         for account, (version, profile) in updates.items():
-            data = profile_json(profile)
+            data = dump_profile(profile)
             if version == ANY_VERSION:
                 db.execute("INSERT INTO profiles (account_id, data, updated_at, version) "
                            "VALUES (?, ?, ?, 1) ON CONFLICT (account_id) DO UPDATE SET "
