@@ -33,7 +33,7 @@ from service.domain.decisions import Decision, ScoreResult
 from service.domain.errors import ConcurrentUpdate, EventIdConflict, InvalidArgument
 from service.domain.freezes import Freeze, frozen_features
 from service.domain.policy import RiskPolicy
-from service.domain.ports import CrowdLedger, RiskStore, ScoringObserver
+from service.domain.ports import CrowdLedger, RiskStore, ScoringObserver, StoredState
 from service.domain.validation import validate_event
 
 MAX_ATTEMPTS = 10  # scoring again after a concurrent update of the same account
@@ -265,15 +265,17 @@ class _Batch:
         waves: list[list[tuple[int, Event, CrowdSignals]]] = []
         depth: dict[str, int] = {}
         engine = self.engine
+        stored = engine.store.prefetch([event.event_id for event in events],
+                                       [event.account_id for event in events])
         for index, event in enumerate(events):
             if event.event_id in first:
                 continue  # answered below, once its first occurrence is
-            known = engine.store.find_result(event.event_id)
+            known = stored.results.get(event.event_id)
             if known is not None:
                 out[index] = engine._replayed(known, event)
                 continue
             first[event.event_id] = index
-            self._load(event.account_id)
+            self._load(event.account_id, stored)
             wave = depth.get(event.account_id, 0)
             depth[event.account_id] = wave + 1
             if wave == len(waves):
@@ -289,11 +291,11 @@ class _Batch:
                 out[index] = engine._replayed(earlier, event)
         return [result for result in out if result is not None]
 
-    def _load(self, account: str) -> None:
+    def _load(self, account: str, stored: StoredState) -> None:
         if account not in self.profiles:
-            stored, self.versions[account] = self.engine.store.load_versioned(account)
-            self.profiles[account] = stored or AccountProfile.new(account)
-            self.active[account] = self.engine._active_freezes(account, self.now)
+            profile, self.versions[account] = stored.profiles[account]
+            self.profiles[account] = profile or AccountProfile.new(account)
+            self.active[account] = [f for f in stored.freezes[account] if f.is_active(self.now)]
 
     def _assess(self, wave: list[tuple[int, Event, CrowdSignals]],
                 out: list[ScoreResult | None]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from detectors.crowd import CrowdSignals
@@ -12,6 +14,17 @@ from service.domain.decisions import ScoreResult
 from service.domain.freezes import Freeze
 from service.domain.outcomes import OutcomeReport
 from service.domain.verification import Challenge
+
+
+@dataclass(slots=True)
+class StoredState:
+    """What a batch of events reads before it is scored: the results already stored for its
+    event_ids, and the profile (with its version; None and 0 when there is none yet) and every
+    freeze (oldest first) of each of its accounts."""
+
+    results: dict[str, ScoreResult] = field(default_factory=dict)
+    profiles: dict[str, tuple[AccountProfile | None, int]] = field(default_factory=dict)
+    freezes: dict[str, list[Freeze]] = field(default_factory=dict)
 
 
 class RiskStore(Protocol):
@@ -32,6 +45,12 @@ class RiskStore(Protocol):
 
     def freezes(self, account_id: str) -> list[Freeze]:
         """Every freeze of the account, oldest first, in its stored state."""
+        ...
+
+    def prefetch(self, event_ids: Sequence[str], account_ids: Sequence[str]) -> StoredState:
+        """``find_result``, ``load_versioned`` and ``freezes`` for many at once, in as few
+        round trips as the store allows (every account gets an entry in ``profiles`` and
+        ``freezes``; ``results`` holds only the event_ids already stored)."""
         ...
 
     def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,

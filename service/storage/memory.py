@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 from detectors.profile import AccountProfile
 from service.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord
 from service.domain.decisions import ScoreResult
 from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
+from service.domain.ports import StoredState
 from service.storage.records import freeze_audit_record
 
 
@@ -37,6 +39,12 @@ class InMemoryRiskStore:
 
     def freezes(self, account_id: str) -> list[Freeze]:
         return list(self.freezes_by_account.get(account_id, []))
+
+    def prefetch(self, event_ids: Sequence[str], account_ids: Sequence[str]) -> StoredState:
+        return StoredState(
+            results={i: self.results[i] for i in event_ids if i in self.results},
+            profiles={a: self.load_versioned(a) for a in account_ids},
+            freezes={a: self.freezes(a) for a in account_ids})
 
     def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
                      expected_version: int = -1) -> ScoreResult:

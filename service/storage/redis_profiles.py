@@ -7,6 +7,7 @@ the Redis server, so two replicas updating one account cannot both win.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -48,6 +49,19 @@ class RedisProfiles:
         if data is None:
             return None, int(version or 0)
         return load_profile(data), int(version or 0)
+
+    def load_many(self, account_ids: Sequence[str],
+                  ) -> dict[str, tuple[AccountProfile | None, int]]:
+        """Every profile in one round trip (a pipeline of HMGETs, not a transaction: each is
+        checked by its version when written back)."""
+        pipe = self.client.pipeline(transaction=False)
+        for account in account_ids:
+            pipe.hmget(self._key(account), ["data", "v"])
+        loaded: dict[str, tuple[AccountProfile | None, int]] = {}
+        for account, (data, version) in zip(account_ids, pipe.execute(), strict=True):
+            loaded[account] = (load_profile(data) if data is not None else None,
+                               int(version or 0))
+        return loaded
 
     def swap(self, updates: dict[str, tuple[int, AccountProfile]]) -> bool:
         keys = [self._key(account) for account in updates]
