@@ -57,6 +57,34 @@ def test_missing_things_are_none(store):
     store.ping()
 
 
+def test_prefetch_reads_what_single_reads_would(store):
+    """One batch read equals find_result, load_versioned and freezes one by one, for known
+    and unknown ids alike (and for more ids than fit one IN list)."""
+    first = _result("e1", "a1", freeze_id="frz-e1", decision=Decision.FREEZE)
+    store.commit_score(first, AccountProfile.new("a1"), _freeze("e1", "a1"))
+    later = Freeze("frz-e2", "a1", "e2", (CreditFeature.INSTALLMENT_LOAN,), (), 0.9, 150.0, 300.0)
+    changed = AccountProfile.new("a1")
+    changed.event_count = 7
+    store.commit_score(_result("e2", "a1"), changed, later)
+    store.commit_score(_result("e3", "a2"), AccountProfile.new("a2"), None)
+    event_ids = ["e3", "nothing", "e1", "e1", *(f"x{i}" for i in range(600))]
+    accounts = ["a2", "nobody", "a1", "a1", *(f"n{i}" for i in range(600))]
+    state = store.prefetch(event_ids, accounts)
+    assert state.results == {i: store.find_result(i) for i in ("e1", "e3")}
+    assert state.results["e1"] == first
+    assert set(state.profiles) == set(state.freezes) == set(accounts)
+    for account in accounts:
+        profile, version = state.profiles[account]
+        single_profile, single_version = store.load_versioned(account)
+        assert version == single_version
+        assert (profile.to_dict() if profile else None) == (
+            single_profile.to_dict() if single_profile else None)
+        assert state.freezes[account] == store.freezes(account)
+    assert state.profiles["a1"][0].event_count == 7
+    assert [f.freeze_id for f in state.freezes["a1"]] == ["frz-e1", "frz-e2"]
+    assert state.profiles["nobody"] == (None, 0)
+
+
 def test_sqlite_survives_reopen_and_audits_freezes(tmp_path):
     path = tmp_path / "db.sqlite3"
     store = SqliteRiskStore(path)
