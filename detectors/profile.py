@@ -102,6 +102,11 @@ def count_since(window: list[float], since: float) -> int:
     return sum(1 for t in window if t >= since)
 
 
+#: The bounded sets of a profile and their caps.
+KEYED_FIELDS: dict[str, int] = {"devices": 32, "asns": 32, "networks": 64, "countries": 32,
+                                "payees": 256}
+
+
 @dataclass(slots=True)
 class AccountProfile:
     """What acctguard knows of one account's habits. Create with :meth:`new`."""
@@ -111,11 +116,11 @@ class AccountProfile:
     last_activity_at: float = 0.0
     event_count: int = 0
     login_count: int = 0
-    devices: RecentKeys = field(default_factory=lambda: RecentKeys(32))
-    asns: RecentKeys = field(default_factory=lambda: RecentKeys(32))
-    networks: RecentKeys = field(default_factory=lambda: RecentKeys(64))
-    countries: RecentKeys = field(default_factory=lambda: RecentKeys(32))
-    payees: RecentKeys = field(default_factory=lambda: RecentKeys(256))
+    devices: RecentKeys = field(default_factory=lambda: RecentKeys(KEYED_FIELDS["devices"]))
+    asns: RecentKeys = field(default_factory=lambda: RecentKeys(KEYED_FIELDS["asns"]))
+    networks: RecentKeys = field(default_factory=lambda: RecentKeys(KEYED_FIELDS["networks"]))
+    countries: RecentKeys = field(default_factory=lambda: RecentKeys(KEYED_FIELDS["countries"]))
+    payees: RecentKeys = field(default_factory=lambda: RecentKeys(KEYED_FIELDS["payees"]))
     hour_counts: list[float] = field(default_factory=lambda: [0.0] * 24)
     last_login_at: float = 0.0
     last_located_at: float = 0.0
@@ -249,26 +254,31 @@ class AccountProfile:
             self.networks.touch(network_prefix(event.ip), at)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for name in self.__slots__:
-            value = getattr(self, name)
-            data[name] = value.entries if isinstance(value, RecentKeys) else value
+        """Plain data sharing the profile's lists and dicts (serialize it, do not keep it)."""
+        data = {name: getattr(self, name) for name in self.__slots__}
+        for name in KEYED_FIELDS:
+            data[name] = data[name].entries
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AccountProfile:
-        profile = cls.new(data["account_id"])
-        for name in cls.__slots__:
-            if name not in data:
-                continue
-            current = getattr(profile, name)
-            if isinstance(current, RecentKeys):
-                # [count, last_seen, first_seen]; older profiles lack first_seen
-                current.entries = {str(k): list(v) if len(v) == 3 else [*v, v[1]]
-                                   for k, v in data[name].items()}
-            else:
-                setattr(profile, name, data[name])
-        return profile
+        """The profile ``to_dict`` gave (its lists are taken over, not copied); fields it lacks
+        keep their defaults, and set entries written before first_seen was kept gain one."""
+        fields = {name: data[name] for name in PLAIN_FIELDS if name in data}
+        for name, cap in KEYED_FIELDS.items():
+            if name in data:
+                fields[name] = RecentKeys(cap, {
+                    str(key): entry if len(entry) == 3 else [*entry, entry[1]]
+                    for key, entry in data[name].items()})
+        return cls(**fields)
+
+
+#: Every field of a profile but the bounded sets.
+PLAIN_FIELDS: tuple[str, ...] = tuple(name for name in AccountProfile.__slots__
+                                      if name not in KEYED_FIELDS)
+#: Fields holding one float, whose finiteness decides how a profile is written as JSON.
+FLOAT_FIELDS: tuple[str, ...] = tuple(
+    name for name, kind in AccountProfile.__annotations__.items() if kind == "float")
 
 
 def hour_of_day(at: float) -> int:

@@ -28,6 +28,8 @@ class Assessment:
     thresholds: Thresholds
     new_account: bool
     detector_risks: tuple[float, ...] = ()
+    # The account's accumulated evidence after this event (None: not worked out here).
+    alert_level: float | None = None
 
 
 class Scorer:
@@ -58,29 +60,22 @@ class Scorer:
             by_kind.setdefault(event.kind, []).append(index)
         for kind, indices in by_kind.items():
             kind_model = self.model.kinds[kind]
-            empty = np.array([items[i][1].is_empty for i in indices])
+            empty = [items[i][1].is_empty for i in indices]
             rows = apply_priors(np.asarray([vectors[i].values for i in indices],
-                                           dtype=np.float64), empty, kind_model.priors)
+                                           dtype=np.float64), np.array(empty, dtype=bool),
+                                kind_model.priors)
             risks, detector_risks = kind_model.risk_parts(rows)
-            for position, index in enumerate(indices):
+            for position, (index, risk, each) in enumerate(
+                    zip(indices, risks.tolist(), detector_risks.tolist(), strict=True)):
                 event, profile, _ = items[index]
-                risk = min(1.0, max(0.0, float(risks[position])))
+                risk = min(1.0, max(0.0, risk))
                 reasons: list[Reason] = []
-                if self._flags(event, profile, risk, kind_model.thresholds):
+                level = self.accumulator.level(profile.alert_level, profile.alert_at, risk,
+                                               event.occurred_at)
+                if risk >= kind_model.thresholds.challenge or self.accumulator.escalates(level):
+                    # Reasons only where they will be shown: an ALLOW carries none.
                     evidence = kind_model.tails.evidence(rows[position].tolist())
                     reasons = explain(FEATURE_SPECS[kind], evidence, vectors[index].context)
-                out[index] = Assessment(
-                    kind, risk, tuple(reasons),
-                    kind_model.thresholds, bool(empty[position]),
-                    tuple(float(r) for r in detector_risks[position]))
+                out[index] = Assessment(kind, risk, tuple(reasons), kind_model.thresholds,
+                                        empty[position], tuple(each), level)
         return [assessment for assessment in out if assessment is not None]
-
-    def _flags(self, event: Event, profile: AccountProfile, risk: float,
-               thresholds: Thresholds) -> bool:
-        """Whether the event reaches CHALLENGE by its risk or by the account's accumulated
-        evidence: only then are reasons worth their cost (an ALLOW carries none)."""
-        if risk >= thresholds.challenge:
-            return True
-        level = self.accumulator.level(profile.alert_level, profile.alert_at, risk,
-                                       event.occurred_at)
-        return self.accumulator.escalates(level)

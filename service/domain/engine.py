@@ -169,16 +169,19 @@ class RiskEngine:
                   now: float, assessment: Assessment) -> _Scored:
         """The decision, freeze and result for an assessed event; updates ``profile``."""
         accumulator = self.scorer.accumulator
-        level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
-                                  event.occurred_at)
+        level = assessment.alert_level
+        if level is None:
+            level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
+                                      event.occurred_at)
         verdict = self.policy.decide(event, assessment, accumulator.escalates(level))
         decision = verdict.decision
         reasons: tuple[Reason, ...] = assessment.reasons if decision is not Decision.ALLOW else ()
         if reasons and assessment.new_account:
             reasons += (Reason(ReasonCode.NEW_ACCOUNT, describe(ReasonCode.NEW_ACCOUNT, {}), 0.0),)
         new_freeze: Freeze | None = None
-        covering = self._covering_freeze(verdict.freeze_scope, active,
-                                         now + self.settings.freeze_ttl_seconds / 2)
+        covering = self._covering_freeze(
+            verdict.freeze_scope, active, now + self.settings.freeze_ttl_seconds / 2,
+        ) if active else None
         if decision is Decision.FREEZE and covering is None:
             new_freeze = Freeze(
                 freeze_id=freeze_id_for(event.event_id), account_id=event.account_id,
@@ -193,7 +196,7 @@ class RiskEngine:
             # Audit mode: report what enforcing would do, act on none of it. Freezes already
             # in place (from enforce mode or an operator) still block below.
             would, decision, new_freeze, freeze_id = decision, Decision.ALLOW, None, ""
-        blocking = self._blocking_freeze(event, active)
+        blocking = self._blocking_freeze(event, active) if active else None
         if blocking is not None:
             decision = Decision.FREEZE
             freeze_id = freeze_id or blocking.freeze_id
@@ -206,7 +209,7 @@ class RiskEngine:
         result = ScoreResult(
             event_id=event.event_id, account_id=event.account_id, kind=event.kind,
             risk=assessment.risk, decision=decision, reasons=reasons,
-            frozen_features=frozen_features([*active, *([new_freeze] if new_freeze else [])]),
+            frozen_features=frozen_features([*active, new_freeze] if new_freeze else active),
             freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now,
             would_decision=would)
         return _Scored(result, new_freeze, assessment)

@@ -9,12 +9,14 @@ import math
 
 import orjson
 
-from detectors.profile import AccountProfile
+from detectors.profile import FLOAT_FIELDS, AccountProfile
 
 
 def dump_profile(profile: AccountProfile) -> str:
     data = profile.to_dict()
-    if not all(math.isfinite(v) for v in data.values() if isinstance(v, float)):
+    # A NaN or infinity anywhere makes the sum non-finite (so does an overflow of the sum,
+    # which only sends a valid profile the slower way).
+    if not math.isfinite(sum(data[name] for name in FLOAT_FIELDS)):
         return json.dumps(data, separators=(",", ":"))  # orjson would write null for these
     return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
