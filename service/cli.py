@@ -153,10 +153,12 @@ def _serve_metrics(metrics: Any, listen: str) -> Any:
 
 async def _serve(settings: Settings, security: ServerSecurity | None = None) -> None:
     from service.bootstrap import build_application
+    from service.collector import tune_for_serving
     from service.retention import RetentionTask
     from service.rpc.server import GuardServer
 
     app = build_application(settings)
+    tune_for_serving(settings.gc_gen0_threshold)
     server = GuardServer(app.handlers, settings.listen, settings.max_message_bytes,
                          settings.max_concurrent_rpcs, settings.shutdown_notice_seconds,
                          security=security, metrics=app.metrics)

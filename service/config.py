@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     metrics_listen: str = Field(
         "127.0.0.1:9464", description="host:port of the Prometheus /metrics endpoint; empty: "
         "off")
+    gc_gen0_threshold: int = Field(
+        20_000, ge=0, description="allocations between young-generation garbage collections "
+        "(CPython's default is 700; scoring allocates many short-lived objects per event, so "
+        "the default collects every few events); 0 keeps the interpreter's setting")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     train_accounts: int = Field(3000, gt=0, description="simulated accounts for the default model")
