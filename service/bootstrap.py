@@ -107,7 +107,8 @@ def open_database(settings: Settings) -> SqlDatabase:
                                 connect_timeout=settings.store_timeout_seconds,
                                 statement_timeout_ms=int(settings.store_timeout_seconds * 1000))
     return SqliteDatabase(settings.database_path, synchronous=settings.sqlite_synchronous,
-                          timeout=settings.store_timeout_seconds)
+                          timeout=settings.store_timeout_seconds,
+                          checkpoint_interval=settings.sqlite_checkpoint_seconds)
 
 
 def open_profiles(settings: Settings) -> ProfileCache | None:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="SQLite database, model, keys")
     model_path: Path | None = Field(None, description="model artifact; default DATA_DIR/model.npz")
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
+    sqlite_checkpoint_seconds: float = Field(
+        1.0, ge=0, description="checkpoint the SQLite log from a background thread this often "
+        "instead of inside an unlucky commit; 0: SQLite's automatic checkpoints")
     database_url: str = Field(
         "", description="postgresql://... to keep records in PostgreSQL (several replicas); "
         "empty: SQLite in DATA_DIR")

@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from service.domain.errors import StoreUnavailable
 from service.storage.sql_database import AuditLog, Params, apply_migrations
+from service.storage.sqlite_checkpoint import WalCheckpointer
 from service.storage.sqlite_schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -27,7 +28,10 @@ P = ParamSpec("P")
 class SqliteDatabase(AuditLog):
     """One connection, used by one thread at a time (guarded by a lock)."""
 
-    def __init__(self, path: Path, synchronous: str = "FULL", timeout: float = 5.0) -> None:
+    def __init__(self, path: Path, synchronous: str = "FULL", timeout: float = 5.0,
+                 checkpoint_interval: float = 0.0) -> None:
+        """``checkpoint_interval`` > 0: checkpoint the log from a background thread this
+        often (:mod:`service.storage.sqlite_checkpoint`) instead of inside commits."""
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,6 +44,11 @@ class SqliteDatabase(AuditLog):
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        self._checkpointer: WalCheckpointer | None = None
+        if checkpoint_interval > 0:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = WalCheckpointer(path, checkpoint_interval, timeout)
+            self._checkpointer.start()
 
     def _migrate(self) -> None:
         with self.transaction() as db:
@@ -82,5 +91,7 @@ class SqliteDatabase(AuditLog):
             raise StoreUnavailable("the SQLite risk store cannot be read") from exc
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             self._db.close()
