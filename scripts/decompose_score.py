@@ -127,8 +127,13 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
         added = f"{per_call - before:+.0f}" if before is not None else ""
         previous[row["in_flight"]] = per_call
         lines.append(f"| {row['layer']} | {row['in_flight']} | {row['calls_per_s']:,} | "
-                     f"{row['p50_ms']:.3f} | {row['p99_ms']:.3f} | {per_call:.0f} | {added} |")
+                     f"{_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} | {per_call:.0f} | {added} |"
+                     + (f" errors: {row['errors']}" if row["errors"] else ""))
     return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def main() -> None:

@@ -148,6 +148,15 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     clock = clock or SystemClock()
     model = load_or_train_model(settings)
     database = open_database(settings)
+    try:
+        return _assemble(settings, clock, model, database)
+    except BaseException:
+        database.close()  # and with it the SQLite checkpoint thread
+        raise
+
+
+def _assemble(settings: Settings, clock: Clock, model: RiskModel,
+              database: SqlDatabase) -> Application:
     store = SqlRiskStore(database, open_profiles(settings))
     challenges = SqlVerificationStore(database)
     ledger = SqlFreezeLedger(database)

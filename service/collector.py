@@ -15,9 +15,12 @@ import gc
 
 
 def tune_for_serving(gen0_threshold: int) -> None:
-    """Freeze what exists now and raise the young-generation threshold (0: leave it)."""
+    """Freeze what exists now and raise the young-generation threshold (0: leave the collector
+    as the interpreter set it). Frozen objects are still freed when their last reference goes
+    (a model replaced by a reload, say); only reference cycles among them are kept."""
+    if gen0_threshold <= 0:
+        return
     gc.collect()
     gc.freeze()
-    if gen0_threshold > 0:
-        _, gen1, gen2 = gc.get_threshold()
-        gc.set_threshold(gen0_threshold, gen1, gen2)
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0_threshold, gen1, gen2)

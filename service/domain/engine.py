@@ -268,8 +268,8 @@ class _Batch:
         waves: list[list[tuple[int, Event, CrowdSignals]]] = []
         depth: dict[str, int] = {}
         engine = self.engine
-        stored = engine.store.prefetch([event.event_id for event in events],
-                                       [event.account_id for event in events])
+        stored = engine.store.prefetch(list(dict.fromkeys(e.event_id for e in events)),
+                                       list(dict.fromkeys(e.account_id for e in events)))
         for index, event in enumerate(events):
             if event.event_id in first:
                 continue  # answered below, once its first occurrence is

@@ -49,7 +49,7 @@ UPDATE_PROFILE = (
     "WHERE account_id = ? AND version = ?"
 )
 ANY_VERSION = -1  # commit without checking the version (tools and tests)
-IN_CHUNK = 500  # ids per ``IN (...)`` list, well inside both databases' parameter limits
+IN_CHUNK = 512  # ids per ``IN (...)`` list, well inside both databases' parameter limits
 
 
 class ProfileCache(Protocol):
@@ -69,11 +69,15 @@ class ProfileCache(Protocol):
 
 def _chunks(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
     """``ids`` in slices of at most IN_CHUNK, each with its ``?, ?, ...`` placeholder list
-    (only placeholders are formatted into the SQL; the ids are bound as parameters)."""
+    (only placeholders are formatted into the SQL; the ids are bound as parameters). A slice is
+    padded to a power of two by repeating its last id, so a few statement texts serve every
+    batch size and the drivers' statement caches keep them."""
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), IN_CHUNK):
         chunk = unique[start:start + IN_CHUNK]
-        yield chunk, ", ".join("?" * len(chunk))
+        width = 1 << (len(chunk) - 1).bit_length()
+        chunk += chunk[-1:] * (width - len(chunk))
+        yield chunk, ", ".join("?" * width)
 
 
 class _Rollback(Exception):

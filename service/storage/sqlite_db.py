@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from service.domain.errors import StoreUnavailable
 from service.storage.sql_database import AuditLog, Params, apply_migrations
-from service.storage.sqlite_checkpoint import WalCheckpointer
+from service.storage.sqlite_checkpoint import SAFETY_NET_PAGES, WalCheckpointer
 from service.storage.sqlite_schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -46,9 +46,10 @@ class SqliteDatabase(AuditLog):
         self._migrate()
         self._checkpointer: WalCheckpointer | None = None
         if checkpoint_interval > 0:
-            self._db.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpointer = WalCheckpointer(path, checkpoint_interval, timeout)
-            self._checkpointer.start()
+            checkpointer = WalCheckpointer(path, checkpoint_interval, timeout)
+            checkpointer.start()
+            self._db.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
+            self._checkpointer = checkpointer
 
     def _migrate(self) -> None:
         with self.transaction() as db:
