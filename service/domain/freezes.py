@@ -47,6 +47,8 @@ class Freeze:
 
 def frozen_features(freezes: Iterable[Freeze]) -> tuple[CreditFeature, ...]:
     """The union of the freezes' features, in enum order."""
+    if not freezes:
+        return ()
     union: set[CreditFeature] = set()
     for freeze in freezes:
         union.update(freeze.features)

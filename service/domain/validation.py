@@ -7,7 +7,7 @@ import ipaddress
 import math
 import re
 
-from detectors.events import AccountChangeEvent, Event, LoginEvent, TransactionEvent
+from detectors.events import AccountChangeEvent, Event, EventKind, LoginEvent, TransactionEvent
 from service.domain.errors import InvalidArgument
 
 MAX_ID = 128
@@ -55,35 +55,43 @@ def _check_country(field: str, value: str) -> None:
         raise InvalidArgument(field, "must be an ISO 3166-1 alpha-2 code such as DE")
 
 
+_FIELDS = ("event_id", "account_id", "occurred_at", "device_id", "ip", "user_agent",
+           "auth_method", "country", "latitude", "longitude", "amount_minor", "currency",
+           "payee_id", "channel")
+# "login.device_id" and the like, made once rather than for every event checked.
+_PATHS: dict[EventKind, dict[str, str]] = {
+    kind: {name: f"{kind}.{name}" for name in _FIELDS} for kind in EventKind}
+
+
 def validate_event(event: Event, now: float, max_future_skew: float) -> None:
     """Raise :class:`InvalidArgument` for the first problem found."""
-    p = str(event.kind)
-    check_id(f"{p}.event_id", event.event_id)
-    check_id(f"{p}.account_id", event.account_id)
+    path = _PATHS[event.kind]
+    check_id(path["event_id"], event.event_id)
+    check_id(path["account_id"], event.account_id)
     if not math.isfinite(event.occurred_at) or event.occurred_at < EARLIEST:
-        raise InvalidArgument(f"{p}.occurred_at", "is missing or before 2000-01-01")
+        raise InvalidArgument(path["occurred_at"], "is missing or before 2000-01-01")
     if event.occurred_at > now + max_future_skew:
-        raise InvalidArgument(f"{p}.occurred_at",
+        raise InvalidArgument(path["occurred_at"],
                               f"is more than {max_future_skew:.0f} s in the future")
-    _check_text(f"{p}.device_id", event.device_id)
-    _check_ip(f"{p}.ip", event.ip)
+    _check_text(path["device_id"], event.device_id)
+    _check_ip(path["ip"], event.ip)
     if isinstance(event, LoginEvent):
-        _check_text(f"{p}.user_agent", event.user_agent, MAX_USER_AGENT)
-        _check_text(f"{p}.auth_method", event.auth_method, 64)
-        _check_country(f"{p}.country", event.country)
+        _check_text(path["user_agent"], event.user_agent, MAX_USER_AGENT)
+        _check_text(path["auth_method"], event.auth_method, 64)
+        _check_country(path["country"], event.country)
         if not (math.isfinite(event.latitude) and -90.0 <= event.latitude <= 90.0):
-            raise InvalidArgument(f"{p}.latitude", "must be between -90 and 90")
+            raise InvalidArgument(path["latitude"], "must be between -90 and 90")
         if not (math.isfinite(event.longitude) and -180.0 <= event.longitude <= 180.0):
-            raise InvalidArgument(f"{p}.longitude", "must be between -180 and 180")
+            raise InvalidArgument(path["longitude"], "must be between -180 and 180")
     elif isinstance(event, TransactionEvent):
         if event.amount_minor < 0:
-            raise InvalidArgument(f"{p}.amount_minor", "must not be negative")
+            raise InvalidArgument(path["amount_minor"], "must not be negative")
         if event.amount_minor > MAX_AMOUNT_MINOR:
-            raise InvalidArgument(f"{p}.amount_minor", "is implausibly large")
+            raise InvalidArgument(path["amount_minor"], "is implausibly large")
         if event.currency and not _CURRENCY.fullmatch(event.currency):
-            raise InvalidArgument(f"{p}.currency", "must be an ISO 4217 code such as EUR")
-        _check_text(f"{p}.payee_id", event.payee_id)
-        _check_text(f"{p}.channel", event.channel, 64)
-        _check_country(f"{p}.country", event.country)
+            raise InvalidArgument(path["currency"], "must be an ISO 4217 code such as EUR")
+        _check_text(path["payee_id"], event.payee_id)
+        _check_text(path["channel"], event.channel, 64)
+        _check_country(path["country"], event.country)
     elif isinstance(event, AccountChangeEvent):
         pass  # the change kind is checked when the request is converted
