@@ -33,7 +33,7 @@ from service.domain.decisions import Decision, ScoreResult
 from service.domain.errors import ConcurrentUpdate, EventIdConflict, InvalidArgument
 from service.domain.freezes import Freeze, frozen_features
 from service.domain.policy import RiskPolicy
-from service.domain.ports import CrowdLedger, RiskStore, ScoringObserver, StoredState
+from service.domain.ports import CrowdLedger, RiskStore, ScoringObserver, StoredAccounts
 from service.domain.validation import validate_event
 
 MAX_ATTEMPTS = 10  # scoring again after a concurrent update of the same account
@@ -268,12 +268,17 @@ class _Batch:
         waves: list[list[tuple[int, Event, CrowdSignals]]] = []
         depth: dict[str, int] = {}
         engine = self.engine
-        stored = engine.store.prefetch(list(dict.fromkeys(e.event_id for e in events)),
-                                       list(dict.fromkeys(e.account_id for e in events)))
+        # Two reads for the whole batch: which events are already stored (replays), then the
+        # profiles and freezes of the accounts with new events (none for a batch of replays).
+        stored_results = engine.store.find_results(
+            list(dict.fromkeys(e.event_id for e in events)))
+        fresh = list(dict.fromkeys(
+            e.account_id for e in events if e.event_id not in stored_results))
+        stored = engine.store.load_accounts(fresh) if fresh else StoredAccounts()
         for index, event in enumerate(events):
             if event.event_id in first:
                 continue  # answered below, once its first occurrence is
-            known = stored.results.get(event.event_id)
+            known = stored_results.get(event.event_id)
             if known is not None:
                 out[index] = engine._replayed(known, event)
                 continue
@@ -294,7 +299,7 @@ class _Batch:
                 out[index] = engine._replayed(earlier, event)
         return [result for result in out if result is not None]
 
-    def _load(self, account: str, stored: StoredState) -> None:
+    def _load(self, account: str, stored: StoredAccounts) -> None:
         if account not in self.profiles:
             profile, self.versions[account] = stored.profiles[account]
             self.profiles[account] = profile or AccountProfile.new(account)

@@ -17,12 +17,10 @@ from service.domain.verification import Challenge
 
 
 @dataclass(slots=True)
-class StoredState:
-    """What a batch of events reads before it is scored: the results already stored for its
-    event_ids, and the profile (with its version; None and 0 when there is none yet) and every
-    freeze (oldest first) of each of its accounts."""
+class StoredAccounts:
+    """What a batch reads of its accounts before scoring them: each one's profile with its
+    version (None and 0 when there is none yet) and every freeze, oldest first."""
 
-    results: dict[str, ScoreResult] = field(default_factory=dict)
     profiles: dict[str, tuple[AccountProfile | None, int]] = field(default_factory=dict)
     freezes: dict[str, list[Freeze]] = field(default_factory=dict)
 
@@ -47,10 +45,13 @@ class RiskStore(Protocol):
         """Every freeze of the account, oldest first, in its stored state."""
         ...
 
-    def prefetch(self, event_ids: Sequence[str], account_ids: Sequence[str]) -> StoredState:
-        """``find_result``, ``load_versioned`` and ``freezes`` for many at once, in as few
-        round trips as the store allows (every account gets an entry in ``profiles`` and
-        ``freezes``; ``results`` holds only the event_ids already stored)."""
+    def find_results(self, event_ids: Sequence[str]) -> dict[str, ScoreResult]:
+        """``find_result`` for many at once (only the event_ids already stored are keys)."""
+        ...
+
+    def load_accounts(self, account_ids: Sequence[str]) -> StoredAccounts:
+        """``load_versioned`` and ``freezes`` for many accounts at once, in as few round trips
+        as the store allows; every account gets an entry."""
         ...
 
     def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,

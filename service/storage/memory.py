@@ -10,7 +10,7 @@ from service.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord
 from service.domain.decisions import ScoreResult
 from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
-from service.domain.ports import StoredState
+from service.domain.ports import StoredAccounts
 from service.storage.records import freeze_audit_record
 
 
@@ -40,11 +40,13 @@ class InMemoryRiskStore:
     def freezes(self, account_id: str) -> list[Freeze]:
         return list(self.freezes_by_account.get(account_id, []))
 
-    def prefetch(self, event_ids: Sequence[str], account_ids: Sequence[str]) -> StoredState:
-        return StoredState(
-            results={i: self.results[i] for i in event_ids if i in self.results},
-            profiles={a: self.load_versioned(a) for a in account_ids},
-            freezes={a: self.freezes(a) for a in account_ids})
+    def find_results(self, event_ids: Sequence[str]) -> dict[str, ScoreResult]:
+        return {i: self.results[i] for i in event_ids if i in self.results}
+
+    def load_accounts(self, account_ids: Sequence[str]) -> StoredAccounts:
+        unique = list(dict.fromkeys(account_ids))
+        return StoredAccounts(profiles={a: self.load_versioned(a) for a in unique},
+                              freezes={a: self.freezes(a) for a in unique})
 
     def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
                      expected_version: int = -1) -> ScoreResult:

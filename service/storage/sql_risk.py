@@ -17,7 +17,7 @@ from service.domain.audit import AuditRecord, ChainCheck
 from service.domain.decisions import ScoreResult
 from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
-from service.domain.ports import StoredState
+from service.domain.ports import StoredAccounts
 from service.storage.profile_codec import dump_profile, load_profile
 from service.storage.records import (
     freeze_audit_record,
@@ -116,27 +116,33 @@ class SqlRiskStore:
         return [freeze_from_row(dict(row)) for row in rows]
 
     @store_errors
-    def prefetch(self, event_ids: Sequence[str], account_ids: Sequence[str]) -> StoredState:
-        """Three queries for the whole batch (two with profiles in Redis, plus one pipeline),
-        where one event at a time costs three per event."""
-        state = StoredState()
+    def find_results(self, event_ids: Sequence[str]) -> dict[str, ScoreResult]:
+        """One query per 512 event_ids, where ``find_result`` is one per event."""
+        found: dict[str, ScoreResult] = {}
         for chunk, marks in _chunks(event_ids):
             for row in self.database.query(
                     f"SELECT * FROM scored_events WHERE event_id IN ({marks})",  # noqa: S608
                     chunk):
-                state.results[row["event_id"]] = result_from_row(dict(row))
+                found[row["event_id"]] = result_from_row(dict(row))
+        return found
+
+    @store_errors
+    def load_accounts(self, account_ids: Sequence[str]) -> StoredAccounts:
+        """Two queries per 512 accounts (one, and a Redis pipeline, with profiles in Redis),
+        where one account at a time costs two per account."""
+        unique = list(dict.fromkeys(account_ids))
+        state = StoredAccounts(freezes={account: [] for account in unique})
         if self.profiles is not None:
-            state.profiles = self.profiles.load_many(account_ids)
+            state.profiles = self.profiles.load_many(unique)
         else:
-            state.profiles = dict.fromkeys(account_ids, (None, 0))
-            for chunk, marks in _chunks(account_ids):
+            state.profiles = dict.fromkeys(unique, (None, 0))
+            for chunk, marks in _chunks(unique):
                 for row in self.database.query(
                         f"SELECT account_id, data, version FROM profiles WHERE "  # noqa: S608
                         f"account_id IN ({marks})", chunk):
                     state.profiles[row["account_id"]] = (load_profile(row["data"]),
                                                          int(row["version"]))
-        state.freezes = {account: [] for account in account_ids}
-        for chunk, marks in _chunks(account_ids):
+        for chunk, marks in _chunks(unique):
             for row in self.database.query(
                     f"SELECT * FROM freezes WHERE account_id IN ({marks}) "  # noqa: S608
                     "ORDER BY created_at, freeze_id", chunk):

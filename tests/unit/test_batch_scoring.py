@@ -9,7 +9,7 @@ from detectors.demo import normal_week, takeover, takeover_start
 from detectors.events import LoginEvent
 from service.domain.clock import ManualClock
 from service.domain.engine import EngineSettings, RiskEngine
-from service.domain.errors import InvalidArgument
+from service.domain.errors import InvalidArgument, StoreUnavailable
 from service.domain.policy import RiskPolicy
 from service.storage.memory import InMemoryRiskStore
 from service.storage.sqlite import SqliteRiskStore
@@ -96,3 +96,21 @@ def test_with_the_real_model_batches_change_no_answer(model_path, tmp_path):
         for start in range(0, len(events), size):
             results += batched.score_batch(events[start:start + size])
         assert results == expected, size
+
+
+class _NoAccountReads(InMemoryRiskStore):
+    """A store whose profiles and freezes cannot be read (Redis down, say)."""
+
+    def load_accounts(self, account_ids):
+        raise StoreUnavailable("profiles unreachable")
+
+
+def test_a_batch_of_replays_reads_no_profiles():
+    events = _events()[:5]
+    store = _NoAccountReads()
+    first = [_engine(InMemoryRiskStore(), {}).score(e) for e in events]  # what they were
+    for result in first:
+        store.results[result.event_id] = result
+    assert _engine(store, {}).score_batch(events) == first  # answered from stored results
+    with pytest.raises(StoreUnavailable):
+        _engine(store, {}).score_batch([*events, LoginEvent("new", "a", START, success=True)])

@@ -57,9 +57,9 @@ def test_missing_things_are_none(store):
     store.ping()
 
 
-def test_prefetch_reads_what_single_reads_would(store):
-    """One batch read equals find_result, load_versioned and freezes one by one, for known
-    and unknown ids alike (and for more ids than fit one IN list)."""
+def test_batch_reads_equal_the_single_reads(store):
+    """find_results and load_accounts equal find_result, load_versioned and freezes one by one,
+    for known and unknown ids alike (and for more ids than fit one IN list)."""
     first = _result("e1", "a1", freeze_id="frz-e1", decision=Decision.FREEZE)
     store.commit_score(first, AccountProfile.new("a1"), _freeze("e1", "a1"))
     later = Freeze("frz-e2", "a1", "e2", (CreditFeature.INSTALLMENT_LOAN,), (), 0.9, 150.0, 300.0)
@@ -69,9 +69,10 @@ def test_prefetch_reads_what_single_reads_would(store):
     store.commit_score(_result("e3", "a2"), AccountProfile.new("a2"), None)
     event_ids = ["e3", "nothing", "e1", "e1", *(f"x{i}" for i in range(600))]
     accounts = ["a2", "nobody", "a1", "a1", *(f"n{i}" for i in range(600))]
-    state = store.prefetch(event_ids, accounts)
-    assert state.results == {i: store.find_result(i) for i in ("e1", "e3")}
-    assert state.results["e1"] == first
+    results = store.find_results(event_ids)
+    assert results == {i: store.find_result(i) for i in ("e1", "e3")}
+    assert results["e1"] == first
+    state = store.load_accounts(accounts)
     assert set(state.profiles) == set(state.freezes) == set(accounts)
     for account in accounts:
         profile, version = state.profiles[account]
