@@ -149,9 +149,9 @@ class RiskEngine:
         batch = _Batch(self, now)
         results = batch.run(events)
         if batch.pending and not self.store.commit_batch(batch.pending, batch.versions):
-            # Another writer stored one of these events meanwhile: redo them one by one (the
-            # crowd signal then counts their failed sign-ins twice, which only makes it
-            # slightly more cautious for an hour).
+            # Another writer stored one of these events meanwhile: redo them one by one. Their
+            # failed sign-ins are already in the crowd signal; recording one again changes
+            # nothing (it keeps each account's latest failure per network, not a count).
             return [self.score(event) for event in events]
         if self.observer is not None and batch.pending:
             each = (time.perf_counter() - started) / len(batch.pending)

@@ -49,3 +49,17 @@ def test_replicas_see_each_others_failures(redis_crowds):
     probe = LoginEvent("p", "victim", START + 60, ip="198.51.100.99", success=True)
     assert one.signals(probe).network_failed_accounts_1h == 12
     assert two.signals(probe).network_failed_accounts_1h == 12
+
+
+def test_recording_the_same_failure_again_changes_nothing(redis_crowds):
+    crowd = redis_crowds[0]
+    failures = [LoginEvent(f"f{n}", f"acct-{n}", START + n, ip="198.51.100.7", success=False)
+                for n in range(5)]
+    probe = LoginEvent("p", "victim", START + 60, ip="198.51.100.99", success=False)
+    for event in failures:
+        crowd.record(event)
+    before = crowd.signals(probe)
+    for event in failures:  # a batch scored again after a failed commit
+        crowd.record(event)
+    assert crowd.signals(probe) == before
+    assert before.network_failed_accounts_1h == 5

@@ -25,6 +25,20 @@ def test_counts_failures_of_a_network_across_accounts_for_an_hour():
     assert crowd.signals(later).network_failed_accounts_1h == 0
 
 
+def test_recording_the_same_event_again_changes_nothing():
+    """A batch that fails to commit is scored again one event at a time, recording its failed
+    sign-ins a second time: the signal must not move."""
+    crowd = NetworkFailures()
+    for n in range(5):
+        crowd.record(_fail(n, START + n))
+    probe = LoginEvent("p", "victim", START + 60, ip="203.0.113.200", success=False)
+    before = crowd.signals(probe)
+    for n in range(5):
+        crowd.record(_fail(n, START + n))
+    assert crowd.signals(probe) == before
+    assert crowd.entries() == 5
+
+
 def test_successes_and_other_kinds_are_not_counted():
     crowd = NetworkFailures()
     crowd.record(LoginEvent("s", "a", START, ip="203.0.113.7", success=True))
