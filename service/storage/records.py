@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from detectors.events import CreditFeature, EventKind
 from detectors.reasons import Reason, ReasonCode
@@ -16,7 +19,12 @@ from service.domain.verification import Challenge, ChallengeState, VerificationM
 
 
 def reasons_to_json(reasons: Iterable[Reason]) -> str:
-    return json.dumps([[r.code.name, r.message, r.weight] for r in reasons])
+    listed = list(reasons)
+    rows = [[r.code.name, r.message, r.weight] for r in listed]
+    if not all(math.isfinite(r.weight) for r in listed):
+        return json.dumps(rows)  # orjson would write null for NaN or infinity
+    # orjson: most rows have no reasons or one or two, and json.dumps costs µs even for "[]".
+    return orjson.dumps(rows).decode()
 
 
 def reasons_from_json(text: str) -> tuple[Reason, ...]:
@@ -25,7 +33,7 @@ def reasons_from_json(text: str) -> tuple[Reason, ...]:
 
 
 def features_to_json(features: Iterable[CreditFeature]) -> str:
-    return json.dumps([f.name for f in features])
+    return orjson.dumps([f.name for f in features]).decode()
 
 
 def features_from_json(text: str) -> tuple[CreditFeature, ...]:
