@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     listen: str = Field("127.0.0.1:50051", description="host:port the gRPC server binds")
     data_dir: Path = Field(Path("data"), description="SQLite database, model, keys")
     model_path: Path | None = Field(None, description="model artifact; default DATA_DIR/model.npz")
-    sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
+    sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA", "FREEZES"] = Field(
+        "FREEZES", description="which SQLite commits wait for the disk: FREEZES those that "
+        "place or lift a freeze, verify or audit (a scored event that changes no freeze "
+        "does not); FULL every one; NORMAL none (a killed process loses nothing either way)")
     sqlite_checkpoint_seconds: float = Field(
         1.0, ge=0, description="checkpoint the SQLite log from a background thread this often "
         "instead of inside an unlucky commit; 0: SQLite's automatic checkpoints")

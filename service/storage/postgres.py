@@ -87,7 +87,8 @@ class PostgresDatabase(AuditLog):
         return int(row["v"]) if row else 0
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self, durable: bool = True) -> Iterator[Any]:
+        """Every PostgreSQL commit is durable (the server's ``synchronous_commit``)."""
         with self.pool.connection() as connection, connection.transaction():
             yield _Connection(connection)
 

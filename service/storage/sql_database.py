@@ -54,9 +54,10 @@ class Connection(Protocol):
 
 
 class SqlDatabase(Protocol):
-    def transaction(self) -> AbstractContextManager[Connection]:
+    def transaction(self, durable: bool = True) -> AbstractContextManager[Connection]:
         """A write transaction: committed when the block ends normally, rolled back if it
-        raises."""
+        raises. ``durable=False``: the commit may skip waiting for the disk where the database
+        allows it (a killed process still loses nothing)."""
         ...
 
     def query(self, sql: str, params: Params = ()) -> list[Any]: ...

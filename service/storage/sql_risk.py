@@ -153,7 +153,7 @@ class SqlRiskStore:
     def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
                      expected_version: int = ANY_VERSION) -> ScoreResult:
         known: dict[str, Any] | None = None
-        with self.database.transaction() as db:
+        with self.database.transaction(durable=freeze is not None) as db:
             if not db.execute(INSERT_RESULT, result_row(result)).rowcount:
                 known = dict(db.execute("SELECT * FROM scored_events WHERE event_id = ?",
                                         (result.event_id,)).fetchone())
@@ -173,8 +173,11 @@ class SqlRiskStore:
         profiles = {profile.account_id: profile for _, profile, _ in scored}
         expected = versions or {}
         at = max(result.scored_at for result, _, _ in scored)
+        # Only a new freeze must survive power loss; a durable commit also makes every
+        # earlier one durable (the log is written in order).
+        durable = any(freeze is not None for _, _, freeze in scored)
         try:
-            with self.database.transaction() as db:
+            with self.database.transaction(durable=durable) as db:
                 for result, _, freeze in scored:
                     if not db.execute(INSERT_RESULT, result_row(result)).rowcount:
                         raise _Rollback

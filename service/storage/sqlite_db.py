@@ -1,8 +1,13 @@
 """One SQLite database file shared by the SQLite stores: connection, migrations, transactions,
 and the hash-chained audit log that every store appends to inside its own transactions.
 
-WAL mode; ``synchronous=FULL`` by default so a committed freeze survives power loss as well as a
-killed process (``NORMAL`` survives a killed process only, and is about 4x faster per commit).
+WAL mode. ``synchronous`` says which commits wait for the disk: ``FULL`` every one (each
+survives power loss as well as a killed process); ``NORMAL`` none (a killed process loses
+nothing, power loss may lose the last commits; about 4x faster per commit); ``FREEZES`` (the
+service's default) the commits that must survive power loss, those opened with
+``transaction(durable=True)``: every freeze placed or lifted, every verification step, every
+audit entry. A scored event that changes no freeze commits like ``NORMAL``. Because the log is
+written in order, a durable commit makes everything committed before it durable too.
 Schema changes are numbered migrations tracked in ``PRAGMA user_version``, applied under an
 exclusive lock so several processes opening the file at once migrate it once.
 """
@@ -32,8 +37,14 @@ class SqliteDatabase(AuditLog):
                  checkpoint_interval: float = 0.0) -> None:
         """``checkpoint_interval`` > 0: checkpoint the log from a background thread this
         often (:mod:`service.storage.sqlite_checkpoint`) instead of inside commits."""
-        if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
-            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        synchronous = synchronous.upper()
+        if synchronous not in {"FULL", "NORMAL", "EXTRA", "FREEZES"}:
+            raise ValueError("synchronous must be FULL, NORMAL, EXTRA or FREEZES, not "
+                             f"{synchronous!r}")
+        # (durable commits, other commits)
+        self._sync_modes = ("FULL", "NORMAL") if synchronous == "FREEZES" else (
+            synchronous, synchronous)
+        self._sync_now = self._sync_modes[0]
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
@@ -41,7 +52,7 @@ class SqliteDatabase(AuditLog):
                                    check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.execute(f"PRAGMA synchronous={self._sync_now}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self._checkpointer: WalCheckpointer | None = None
@@ -62,10 +73,15 @@ class SqliteDatabase(AuditLog):
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self, durable: bool = True) -> Iterator[Any]:
         """A write transaction (BEGIN IMMEDIATE), committed when the block ends normally and
-        rolled back if it raises."""
+        rolled back if it raises. ``durable=False``: may commit without waiting for the disk
+        when the database was opened with ``synchronous=FREEZES``."""
         with self._lock:
+            wanted = self._sync_modes[0] if durable else self._sync_modes[1]
+            if wanted != self._sync_now:
+                self._db.execute(f"PRAGMA synchronous={wanted}")
+                self._sync_now = wanted
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db

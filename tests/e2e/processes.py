@@ -111,8 +111,10 @@ class ServerProcess:
     """One `acctguard serve` on ``127.0.0.1:port`` with a fixed data directory, restartable.
 
     ``env`` is added to the environment (inherited ``ACCTGUARD_*`` variables are dropped, so
-    the server sees only the settings given here). ``ACCTGUARD_SQLITE_SYNCHRONOUS`` is FULL
-    unless ``env`` says otherwise: that is the durability the service promises.
+    the server sees only the settings given here). ``ACCTGUARD_SQLITE_SYNCHRONOUS`` is the
+    service's default, FREEZES, unless ``env`` says otherwise: that is the durability the
+    service promises (a killed process loses no commit; only freezes, verification and audit
+    commits wait for the disk, against power loss).
     """
 
     def __init__(self, data_dir: Path, model_path: Path, *, env: Mapping[str, str] | None = None,
@@ -124,7 +126,7 @@ class ServerProcess:
         self.log_dir = log_dir or data_dir.parent / "logs"
         self.startup_timeout = startup_timeout
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("ACCTGUARD_")},
-                    "ACCTGUARD_LOG_FORMAT": "json", "ACCTGUARD_SQLITE_SYNCHRONOUS": "FULL",
+                    "ACCTGUARD_LOG_FORMAT": "json", "ACCTGUARD_SQLITE_SYNCHRONOUS": "FREEZES",
                     "ACCTGUARD_METRICS_LISTEN": "127.0.0.1:0",
                     **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
