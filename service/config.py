@@ -33,9 +33,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="SQLite database, model, keys")
     model_path: Path | None = Field(None, description="model artifact; default DATA_DIR/model.npz")
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA", "FREEZES"] = Field(
-        "FREEZES", description="which SQLite commits wait for the disk: FREEZES those that "
-        "place or lift a freeze, verify or audit (a scored event that changes no freeze "
-        "does not); FULL every one; NORMAL none (a killed process loses nothing either way)")
+        "FREEZES", description="which SQLite commits wait for the disk: FREEZES every one "
+        "but a scored plain ALLOW; FULL every one; NORMAL none (a killed process loses "
+        "nothing either way)")
     sqlite_checkpoint_seconds: float = Field(
         1.0, ge=0, description="checkpoint the SQLite log from a background thread this often "
         "instead of inside an unlucky commit; 0: SQLite's automatic checkpoints")

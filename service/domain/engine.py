@@ -104,9 +104,11 @@ class RiskEngine:
     def score(self, event: Event) -> ScoreResult:
         return self.score_detailed(event)[0]
 
-    def score_detailed(self, event: Event) -> tuple[ScoreResult, Assessment | None]:
+    def score_detailed(self, event: Event, crowd: CrowdSignals | None = None,
+                       ) -> tuple[ScoreResult, Assessment | None]:
         """The result and the model's assessment behind it (None for a replayed event_id).
-        Evaluation uses the assessment to compare detectors one by one."""
+        Evaluation uses the assessment to compare detectors one by one. ``crowd``: the crowd
+        signals as they were when the event arrived (a batch scored again), else read now."""
         now = self.clock.now()
         validate_event(event, now, self.settings.max_future_skew_seconds)
         for attempt in range(MAX_ATTEMPTS):
@@ -117,7 +119,7 @@ class RiskEngine:
             stored, version = self.store.load_versioned(event.account_id)
             profile = stored or AccountProfile.new(event.account_id)
             active = self._active_freezes(event.account_id, now)
-            scored = self._evaluate(event, profile, active, now)
+            scored = self._evaluate(event, profile, active, now, crowd)
             try:
                 committed = self.store.commit_score(scored.result, profile, scored.freeze,
                                                     version)
@@ -149,10 +151,11 @@ class RiskEngine:
         batch = _Batch(self, now)
         results = batch.run(events)
         if batch.pending and not self.store.commit_batch(batch.pending, batch.versions):
-            # Another writer stored one of these events meanwhile: redo them one by one. Their
-            # failed sign-ins are already in the crowd signal; recording one again changes
-            # nothing (it keeps each account's latest failure per network, not a count).
-            return [self.score(event) for event in events]
+            # Another writer stored one of these events meanwhile: redo them one by one, each
+            # with the crowd signals it saw on arrival (the ledger now holds the later events
+            # of this batch too; recording them again changes nothing).
+            return [self.score_detailed(event, batch.crowd.get(event.event_id))[0]
+                    for event in events]
         if self.observer is not None and batch.pending:
             each = (time.perf_counter() - started) / len(batch.pending)
             for result, _, freeze in batch.pending:
@@ -160,9 +163,10 @@ class RiskEngine:
         return results
 
     def _evaluate(self, event: Event, profile: AccountProfile, active: list[Freeze],
-                  now: float) -> _Scored:
+                  now: float, crowd: CrowdSignals | None = None) -> _Scored:
         """Score, decide and (maybe) freeze; updates ``profile`` in place. Writes nothing."""
-        assessment = self.scorer.assess(event, profile, self.crowd.signals(event))
+        signals = crowd if crowd is not None else self.crowd.signals(event)
+        assessment = self.scorer.assess(event, profile, signals)
         return self._conclude(event, profile, active, now, assessment)
 
     def _conclude(self, event: Event, profile: AccountProfile, active: list[Freeze],
@@ -261,6 +265,7 @@ class _Batch:
         self.active: dict[str, list[Freeze]] = {}
         self.versions: dict[str, int] = {}
         self.pending: list[tuple[ScoreResult, AccountProfile, Freeze | None]] = []
+        self.crowd: dict[str, CrowdSignals] = {}  # event_id -> what it saw on arrival
 
     def run(self, events: Sequence[Event]) -> list[ScoreResult]:
         out: list[ScoreResult | None] = [None] * len(events)
@@ -288,7 +293,8 @@ class _Batch:
             depth[event.account_id] = wave + 1
             if wave == len(waves):
                 waves.append([])
-            waves[wave].append((index, event, engine.crowd.signals(event)))
+            signals = self.crowd[event.event_id] = engine.crowd.signals(event)
+            waves[wave].append((index, event, signals))
             engine.crowd.record(event)  # as one call per event would, after its commit
         for wave_events in waves:
             self._assess(wave_events, out)

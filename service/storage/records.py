@@ -20,11 +20,15 @@ from service.domain.verification import Challenge, ChallengeState, VerificationM
 
 def reasons_to_json(reasons: Iterable[Reason]) -> str:
     listed = list(reasons)
-    rows = [[r.code.name, r.message, r.weight] for r in listed]
-    if not all(math.isfinite(r.weight) for r in listed):
+    weights = [float(r.weight) for r in listed]
+    rows = [[r.code.name, r.message, w] for r, w in zip(listed, weights, strict=True)]
+    if not all(math.isfinite(w) for w in weights):
         return json.dumps(rows)  # orjson would write null for NaN or infinity
     # orjson: most rows have no reasons or one or two, and json.dumps costs µs even for "[]".
-    return orjson.dumps(rows).decode()
+    try:
+        return orjson.dumps(rows).decode()
+    except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): json takes it
+        return json.dumps(rows)
 
 
 def reasons_from_json(text: str) -> tuple[Reason, ...]:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from detectors.profile import AccountProfile
 from service.domain.audit import AuditRecord, ChainCheck
-from service.domain.decisions import ScoreResult
+from service.domain.decisions import Decision, ScoreResult
 from service.domain.errors import ConcurrentUpdate
 from service.domain.freezes import Freeze
 from service.domain.ports import StoredAccounts
@@ -65,6 +65,16 @@ class ProfileCache(Protocol):
         ...
 
     def forget(self, account_id: str) -> None: ...
+
+
+def _must_survive_power_loss(result: ScoreResult, freeze: Freeze | None) -> bool:
+    """Whether a scored event's commit must reach the disk before it is answered (with
+    ``synchronous=FREEZES``): anything but a plain ALLOW, so a freeze placed, a block, a
+    challenge or what audit mode would have done is never lost; an ALLOW survives a killed
+    process either way."""
+    return (freeze is not None or result.decision is not Decision.ALLOW
+            or (result.would_decision is not None
+                and result.would_decision is not Decision.ALLOW))
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
@@ -153,7 +163,7 @@ class SqlRiskStore:
     def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
                      expected_version: int = ANY_VERSION) -> ScoreResult:
         known: dict[str, Any] | None = None
-        with self.database.transaction(durable=freeze is not None) as db:
+        with self.database.transaction(durable=_must_survive_power_loss(result, freeze)) as db:
             if not db.execute(INSERT_RESULT, result_row(result)).rowcount:
                 known = dict(db.execute("SELECT * FROM scored_events WHERE event_id = ?",
                                         (result.event_id,)).fetchone())
@@ -173,9 +183,8 @@ class SqlRiskStore:
         profiles = {profile.account_id: profile for _, profile, _ in scored}
         expected = versions or {}
         at = max(result.scored_at for result, _, _ in scored)
-        # Only a new freeze must survive power loss; a durable commit also makes every
-        # earlier one durable (the log is written in order).
-        durable = any(freeze is not None for _, _, freeze in scored)
+        # A durable commit also makes every earlier one durable (the log is written in order).
+        durable = any(_must_survive_power_loss(result, freeze) for result, _, freeze in scored)
         try:
             with self.database.transaction(durable=durable) as db:
                 for result, _, freeze in scored:

@@ -43,6 +43,9 @@ class WalCheckpointer:
         self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True,
                                    timeout=self.timeout, isolation_level=None,
                                    check_same_thread=False)
+        # A checkpoint syncs the log before copying it, and the database after, only at FULL:
+        # say so rather than rely on how SQLite was built.
+        self._db.execute("PRAGMA synchronous=FULL")
         self._thread.start()
 
     def _run(self) -> None:

@@ -5,9 +5,10 @@ WAL mode. ``synchronous`` says which commits wait for the disk: ``FULL`` every o
 survives power loss as well as a killed process); ``NORMAL`` none (a killed process loses
 nothing, power loss may lose the last commits; about 4x faster per commit); ``FREEZES`` (the
 service's default) the commits that must survive power loss, those opened with
-``transaction(durable=True)``: every freeze placed or lifted, every verification step, every
-audit entry. A scored event that changes no freeze commits like ``NORMAL``. Because the log is
-written in order, a durable commit makes everything committed before it durable too.
+``transaction(durable=True)``: every scored answer but a plain ALLOW, every freeze lifted,
+every verification step, every audit entry. A plain ALLOW commits like ``NORMAL``. Because the
+log is written in order, a durable commit (or a checkpoint) makes everything committed before
+it durable too.
 Schema changes are numbered migrations tracked in ``PRAGMA user_version``, applied under an
 exclusive lock so several processes opening the file at once migrate it once.
 """

@@ -113,8 +113,8 @@ class ServerProcess:
     ``env`` is added to the environment (inherited ``ACCTGUARD_*`` variables are dropped, so
     the server sees only the settings given here). ``ACCTGUARD_SQLITE_SYNCHRONOUS`` is the
     service's default, FREEZES, unless ``env`` says otherwise: that is the durability the
-    service promises (a killed process loses no commit; only freezes, verification and audit
-    commits wait for the disk, against power loss).
+    service promises (a killed process loses no commit; every commit but a plain ALLOW also
+    waits for the disk, against power loss).
     """
 
     def __init__(self, data_dir: Path, model_path: Path, *, env: Mapping[str, str] | None = None,

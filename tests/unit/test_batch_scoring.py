@@ -114,3 +114,47 @@ def test_a_batch_of_replays_reads_no_profiles():
     assert _engine(store, {}).score_batch(events) == first  # answered from stored results
     with pytest.raises(StoreUnavailable):
         _engine(store, {}).score_batch([*events, LoginEvent("new", "a", START, success=True)])
+
+
+class _CrowdSpy(FixedScorer):
+    """Remembers the crowd signals each event was scored with."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.seen: dict[str, object] = {}
+
+    def assess(self, event, profile, crowd=None):
+        self.seen[event.event_id] = crowd
+        return super().assess(event, profile, crowd)
+
+
+class _FirstCommitLoses(InMemoryRiskStore):
+    """Another replica wins the first batch commit (as with a version conflict)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = False
+
+    def commit_batch(self, scored, versions=None):
+        if not self.lost:
+            self.lost = True
+            return False
+        return super().commit_batch(scored, versions)
+
+
+def test_a_batch_redone_after_a_lost_commit_sees_the_crowd_as_one_call_per_event_would():
+    # Failed sign-ins from one /24: B, then A, then B again (which replaces B's entry).
+    events = [LoginEvent("b1", "b", START + 10, ip="203.0.113.7", success=False),
+              LoginEvent("a1", "a", START + 15, ip="203.0.113.8", success=False),
+              LoginEvent("b2", "b", START + 20, ip="203.0.113.9", success=False)]
+    alone_spy, redo_spy = _CrowdSpy(), _CrowdSpy()
+    alone = RiskEngine(alone_spy, RiskPolicy(), InMemoryRiskStore(), ManualClock(START + 60),
+                       EngineSettings(max_future_skew_seconds=1e9))
+    expected = [alone.score(e) for e in events]
+    store = _FirstCommitLoses()
+    redo = RiskEngine(redo_spy, RiskPolicy(), store, ManualClock(START + 60),
+                      EngineSettings(max_future_skew_seconds=1e9))
+    assert redo.score_batch(events) == expected
+    assert store.lost
+    assert redo_spy.seen == alone_spy.seen
+    assert [redo_spy.seen[e.event_id].network_failed_accounts_1h for e in events] == [0, 1, 1]

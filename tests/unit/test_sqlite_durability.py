@@ -1,5 +1,7 @@
-"""synchronous=FREEZES: commits that place a freeze wait for the disk, other scored events do
-not; FULL and NORMAL treat every commit alike."""
+"""synchronous=FREEZES: commits that place a freeze, or answer anything but ALLOW, wait for the
+disk; plain ALLOWs do not; FULL and NORMAL treat every commit alike."""
+
+import dataclasses
 
 import pytest
 
@@ -44,9 +46,11 @@ def test_only_commits_with_a_freeze_wait_for_the_disk(tmp_path):
         assert _sync_level(database) == FULL  # one freeze makes the whole batch durable
         store.commit_score(*_scored("e7", False))
         assert _sync_level(database) == NORMAL
+        store.commit_score(*_scored("e8", True))
+        assert _sync_level(database) == FULL
         with database.transaction():  # restore-path writes and audits: durable by default
             assert _sync_level(database) == FULL
-        assert [f.freeze_id for f in store.freezes("a1")] == ["frz-e6"]
+        assert [f.freeze_id for f in store.freezes("a1")] == ["frz-e6", "frz-e8"]
     finally:
         database.close()
 
@@ -65,3 +69,22 @@ def test_full_and_normal_treat_every_commit_alike(tmp_path, mode, level):
 def test_an_unknown_mode_is_refused(tmp_path):
     with pytest.raises(ValueError, match="FREEZES"):
         SqliteDatabase(tmp_path / "db.sqlite3", synchronous="SOMETIMES")
+
+
+@pytest.mark.parametrize("decision", [Decision.CHALLENGE, Decision.FREEZE])
+def test_any_answer_but_allow_waits_for_the_disk(tmp_path, decision):
+    """A challenge, or a freeze answer covered by an existing freeze (no new one placed)."""
+    database = SqliteDatabase(tmp_path / "db.sqlite3", synchronous="FREEZES")
+    store = SqlRiskStore(database)
+    try:
+        result, profile, _ = _scored("e1", False)
+        store.commit_batch([(dataclasses.replace(result, decision=decision), profile, None)])
+        assert _sync_level(database) == FULL
+        result, profile, _ = _scored("e2", False)
+        audit_only = dataclasses.replace(result, would_decision=Decision.FREEZE)
+        store.commit_score(audit_only, profile, None)
+        assert _sync_level(database) == FULL  # audit mode: what enforcing would have done
+        store.commit_score(*_scored("e3", False))
+        assert _sync_level(database) == NORMAL
+    finally:
+        database.close()
