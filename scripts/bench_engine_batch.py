@@ -17,7 +17,7 @@ from detectors.model import RiskModel
 from detectors.profile import AccountProfile
 from detectors.scoring import Scorer
 from detectors.simulation import SimulationConfig, simulate
-from detectors.training import TrainingConfig, train
+from service.bootstrap import train_default_model
 from service.domain.clock import ManualClock
 from service.domain.decisions import ScoreResult
 from service.domain.engine import EngineSettings, RiskEngine
@@ -51,8 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.model or Path(tmp) / "model.npz"
         if args.model is None:
-            train(simulate(SimulationConfig(accounts=1000, days=21, seed=11)),
-                  TrainingConfig(seed=11)).save(path)
+            train_default_model(path, 1000, 21, 11)
         model = RiskModel.load(path)
     events = [item.event for item in simulate(SimulationConfig(accounts=3000, days=7, seed=5))]
     events = events[:args.events]

@@ -29,16 +29,16 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.loadtest import LoadConfig, run_load
+from scripts.measure_startup import wait_serving
+from service.bootstrap import train_default_model
 
 LAYERS = ("trivial", "wrapper", "handler", "hop", "full")
 
@@ -72,22 +72,6 @@ def serve(layer: str, argv: list[str]) -> None:
     main(["serve", *argv])
 
 
-def wait_serving(address: str, limit: float = 30.0) -> None:
-    deadline = time.monotonic() + limit
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == \
-                        health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{address} not SERVING within {limit:g} s")
-            time.sleep(0.1)
-
-
 def measure(layer: str, model: Path, port: int, duration: float,
             concurrency: list[int]) -> list[dict[str, Any]]:
     address = f"127.0.0.1:{port}"
@@ -98,7 +82,8 @@ def measure(layer: str, model: Path, port: int, duration: float,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "ACCTGUARD_METRICS_LISTEN": ""})
         try:
-            wait_serving(address)
+            with grpc.insecure_channel(address) as channel:
+                wait_serving(channel)
             rows = []
             for n in concurrency:
                 config = LoadConfig(target=address, mode="health" if layer == "trivial" else
@@ -149,7 +134,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or _train(Path(tmp) / "model.npz")
+        model = args.model or Path(tmp) / "model.npz"
+        if args.model is None:
+            train_default_model(model, 1000, 21, 11)
         rows = [row for layer in LAYERS
                 for row in measure(layer, model, args.port, args.duration,
                                    args.concurrency or [1, 16])]
@@ -157,14 +144,6 @@ def main() -> None:
     print(format_rows(rows))
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
-
-
-def _train(path: Path) -> Path:
-    from detectors.simulation import SimulationConfig, simulate
-    from detectors.training import TrainingConfig, train
-    train(simulate(SimulationConfig(accounts=1000, days=21, seed=11)),
-          TrainingConfig(seed=11)).save(path)
-    return path
 
 
 if __name__ == "__main__":

@@ -223,7 +223,7 @@ class RiskEngine:
         return self._active_freezes(account_id, self.clock.now())
 
     def _active_freezes(self, account_id: str, now: float) -> list[Freeze]:
-        return [f for f in self.store.freezes(account_id) if f.is_active(now)]
+        return _active(self.store.freezes(account_id), now)
 
     @staticmethod
     def _covering_freeze(scope: tuple[CreditFeature, ...], active: list[Freeze],
@@ -309,7 +309,7 @@ class _Batch:
         if account not in self.profiles:
             profile, self.versions[account] = stored.profiles[account]
             self.profiles[account] = profile or AccountProfile.new(account)
-            self.active[account] = [f for f in stored.freezes[account] if f.is_active(self.now)]
+            self.active[account] = _active(stored.freezes[account], self.now)
 
     def _assess(self, wave: list[tuple[int, Event, CrowdSignals]],
                 out: list[ScoreResult | None]) -> None:
@@ -324,6 +324,10 @@ class _Batch:
                 active.append(scored.freeze)
             out[index] = scored.result
             self.pending.append((scored.result, profile, scored.freeze))
+
+
+def _active(freezes: list[Freeze], now: float) -> list[Freeze]:
+    return [f for f in freezes if f.is_active(now)]
 
 
 def _smoke_events(start: float, days: int) -> list[Event]:

@@ -19,10 +19,8 @@ from service.domain.verification import Challenge, ChallengeState, VerificationM
 
 
 def reasons_to_json(reasons: Iterable[Reason]) -> str:
-    listed = list(reasons)
-    weights = [float(r.weight) for r in listed]
-    rows = [[r.code.name, r.message, w] for r, w in zip(listed, weights, strict=True)]
-    if not all(math.isfinite(w) for w in weights):
+    rows = [(r.code.name, r.message, float(r.weight)) for r in reasons]
+    if not all(math.isfinite(weight) for _, _, weight in rows):
         return json.dumps(rows)  # orjson would write null for NaN or infinity
     # orjson: most rows have no reasons or one or two, and json.dumps costs µs even for "[]".
     try:

@@ -45,10 +45,7 @@ class RedisProfiles:
         return f"{self.prefix}profile:{account_id}"
 
     def load(self, account_id: str) -> tuple[AccountProfile | None, int]:
-        data, version = self.client.hmget(self._key(account_id), ["data", "v"])
-        if data is None:
-            return None, int(version or 0)
-        return load_profile(data), int(version or 0)
+        return _decoded(*self.client.hmget(self._key(account_id), ["data", "v"]))
 
     def load_many(self, account_ids: Sequence[str],
                   ) -> dict[str, tuple[AccountProfile | None, int]]:
@@ -57,11 +54,8 @@ class RedisProfiles:
         pipe = self.client.pipeline(transaction=False)
         for account in account_ids:
             pipe.hmget(self._key(account), ["data", "v"])
-        loaded: dict[str, tuple[AccountProfile | None, int]] = {}
-        for account, (data, version) in zip(account_ids, pipe.execute(), strict=True):
-            loaded[account] = (load_profile(data) if data is not None else None,
-                               int(version or 0))
-        return loaded
+        return {account: _decoded(*fields)
+                for account, fields in zip(account_ids, pipe.execute(), strict=True)}
 
     def swap(self, updates: dict[str, tuple[int, AccountProfile]]) -> bool:
         keys = [self._key(account) for account in updates]
@@ -83,3 +77,9 @@ class RedisProfiles:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _decoded(data: bytes | str | None,
+             version: bytes | str | None) -> tuple[AccountProfile | None, int]:
+    """A profile hash's two fields: the profile (None if there is none) and its version."""
+    return (load_profile(data) if data is not None else None), int(version or 0)

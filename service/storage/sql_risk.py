@@ -77,6 +77,11 @@ def _must_survive_power_loss(result: ScoreResult, freeze: Freeze | None) -> bool
                 and result.would_decision is not Decision.ALLOW))
 
 
+def _versioned(row: Any) -> tuple[AccountProfile, int]:
+    """A profiles row (``data``, ``version``) as the profile and its version."""
+    return load_profile(row["data"]), int(row["version"])
+
+
 def _chunks(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
     """``ids`` in slices of at most IN_CHUNK, each with its ``?, ?, ...`` placeholder list
     (only placeholders are formatted into the SQL; the ids are bound as parameters). A slice is
@@ -105,9 +110,7 @@ class SqlRiskStore:
             return self.profiles.load(account_id)
         row = self.database.query_one(
             "SELECT data, version FROM profiles WHERE account_id = ?", (account_id,))
-        if row is None:
-            return None, 0
-        return load_profile(row["data"]), int(row["version"])
+        return _versioned(row) if row is not None else (None, 0)
 
     def load_profile(self, account_id: str) -> AccountProfile | None:
         return self.load_versioned(account_id)[0]
@@ -150,8 +153,7 @@ class SqlRiskStore:
                 for row in self.database.query(
                         f"SELECT account_id, data, version FROM profiles WHERE "  # noqa: S608
                         f"account_id IN ({marks})", chunk):
-                    state.profiles[row["account_id"]] = (load_profile(row["data"]),
-                                                         int(row["version"]))
+                    state.profiles[row["account_id"]] = _versioned(row)
         for chunk, marks in _chunks(unique):
             for row in self.database.query(
                     f"SELECT * FROM freezes WHERE account_id IN ({marks}) "  # noqa: S608

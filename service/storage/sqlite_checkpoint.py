@@ -30,7 +30,6 @@ class WalCheckpointer:
         self.path = path
         self.interval = interval
         self.timeout = timeout
-        self.checkpoints = 0  # rounds that ran
         self.completed = 0  # rounds that copied every page of a non-empty log
         self._failing = False
         self._stop = threading.Event()
@@ -70,7 +69,6 @@ class WalCheckpointer:
         if self._failing:
             log.info("wal_checkpoint_recovered")
         self._failing = False
-        self.checkpoints += 1
         if pages > 0 and done == pages and not busy:
             self.completed += 1
 
