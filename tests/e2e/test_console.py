@@ -228,6 +228,8 @@ def test_account_page_shows_freeze_challenges_and_audit_trail(console: ConsolePr
                                                               browser: Any,
                                                               data: Data) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(console.url("/"))
     _all(browser, '#frozen [data-account="alice"] a.account-link')[0].click()
@@ -249,7 +251,11 @@ def test_account_page_shows_freeze_challenges_and_audit_trail(console: ConsolePr
     box = browser.find_element(By.ID, "search")
     box.clear()
     box.send_keys(ODD_ACCOUNT)
+    before = browser.find_element(By.CSS_SELECTOR, "#account-id")
     box.submit()
+    # Read the next page, not alice's: reading right after submit can catch the old one as it
+    # is torn down (a stale element).
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(before))
     assert _text(browser, "#account-id") == ODD_ACCOUNT
     assert OPERATOR_REASON in _text(browser, "#status")
     audit = _text(browser, "#audit")
