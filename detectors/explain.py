@@ -141,6 +141,17 @@ def describe(code: ReasonCode, context: Context) -> str:
                 "identity.")
     if code is ReasonCode.OPERATOR_FREEZE:
         return "An operator froze the account's credit features for review."
+    if code is ReasonCode.REPORTED_FRAUD:
+        return (f"Activity on this account from the same {c.get('entities') or 'device'} was "
+                "confirmed as fraud.")
+    if code is ReasonCode.FAILED_STEP_UP:
+        if c.get("restored_elsewhere"):
+            return (f"The account holder restored service from another device after activity "
+                    f"from this {c.get('entities') or 'device'} was frozen.")
+        failures = int(float(c.get("failures", 1)))
+        times = "once" if failures == 1 else ("twice" if failures == 2 else f"{failures} times")
+        return (f"An identity check on this account from this {c.get('entities') or 'device'} "
+                f"was failed or abandoned {times} recently.")
     if code is ReasonCode.RISK_STORE_UNAVAILABLE:
         return ("The account's history could not be read just now, so this activity was not "
                 "scored; the decision is the service's rule for that case.")

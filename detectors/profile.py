@@ -14,6 +14,7 @@ from typing import Any
 from detectors.events import (
     CREDENTIAL_CHANGES,
     AccountChangeEvent,
+    AccountChangeKind,
     Event,
     LoginEvent,
     TransactionEvent,
@@ -26,6 +27,8 @@ WINDOW_CAP = 64
 # History an account needs before a device or place can be "new today": during its first day
 # the profile is still learning the owner's own devices and networks.
 BASELINE_SECONDS = DAY
+# Where one-time codes go: whoever changed them receives the codes.
+CONTACT_POINTS = frozenset({AccountChangeKind.PHONE, AccountChangeKind.EMAIL})
 
 
 class RecentKeys:
@@ -54,6 +57,16 @@ class RecentKeys:
     def first_seen(self, key: str) -> float | None:
         entry = self.entries.get(key)
         return entry[2] if entry else None
+
+    def vouch(self, key: str, at: float) -> None:
+        """Touch ``key`` as one the holder vouched for (a passed step-up, a verified restore):
+        its first-seen time becomes 0, so it never reads as freshly seen."""
+        self.touch(key, at)
+        if key:
+            self.entries[key][2] = 0.0
+
+    def discard(self, key: str) -> None:
+        self.entries.pop(key, None)
 
     def touch(self, key: str, at: float) -> None:
         if not key:
@@ -148,6 +161,16 @@ class AccountProfile:
     # Accumulated evidence (see detectors.accumulation) and when it was last updated.
     alert_level: float = 0.0
     alert_at: float = 0.0
+    # The trust loop (detectors.trust). Challenged events awaiting a step-up result:
+    # event_id -> [occurred_at, state, device_id, ip]. Devices, networks and payees that
+    # failed a step-up or were confirmed fraud: "kind:key" -> [until, failures, source].
+    step_ups: dict[str, list[Any]] = field(default_factory=dict)
+    distrust: dict[str, list[float]] = field(default_factory=dict)
+    # Latest change of the phone number or e-mail address (whoever made it): a one-time code
+    # sent there since proves nothing about who holds the account.
+    last_contact_change_at: float = 0.0
+    # First successful sign-in or transaction learned as the holder's.
+    first_success_at: float = 0.0
 
     @classmethod
     def new(cls, account_id: str) -> AccountProfile:
@@ -169,49 +192,78 @@ class AccountProfile:
     def amount_log_std(self) -> float:
         return (self.amount_log_m2 / (self.tx_count - 1)) ** 0.5 if self.tx_count > 1 else 0.0
 
+    @property
+    def successful_events(self) -> int:
+        """Successful sign-ins and transactions learned as the holder's."""
+        return self.login_count + self.tx_count
+
     def update(self, event: Event, trusted: bool = True) -> None:
         """Fold one event into the profile, after it has been scored.
 
-        An untrusted event (one the service froze) still counts in the sliding windows, which
-        are risk signals, but teaches the profile nothing about the owner's habits: its
-        device, network, country, payee, hour, amount and place do not become "known"."""
+        An untrusted event (one the service froze, or challenged and not yet vouched for)
+        still counts in the sliding windows, which are risk signals, but teaches the profile
+        nothing about the owner's habits: its device, network, country, payee, hour, amount and
+        place do not become "known" (:meth:`learn` does that, now or once vouched for)."""
         at = event.occurred_at
         if self.event_count == 0:
             self.first_seen_at = at
         self.event_count += 1
         if isinstance(event, LoginEvent):
-            self._update_login(event, trusted)
+            self._count_login(event)
         elif isinstance(event, TransactionEvent):
-            self._update_transaction(event, trusted)
+            self._count_transaction(event)
         else:
-            self._update_change(event, trusted)
+            self._count_change(event)
+        if trusted:
+            self.learn(event)
 
-    def _touch_place(self, device_id: str, ip: str, country: str, at: float) -> None:
-        self.devices.touch(device_id, at)
+    def learn(self, event: Event, vouched: bool = False) -> None:
+        """Learn the event as the holder's: its device, network, country, payee, hour, amount
+        and place become known. ``vouched``: the holder proved it was them (a passed step-up,
+        a verified restore), so its device, network and country never read as freshly seen."""
+        if isinstance(event, LoginEvent):
+            if event.success:
+                self._learn_login(event, vouched)
+        elif isinstance(event, TransactionEvent):
+            self._learn_transaction(event, vouched)
+        else:
+            self._learn_change(event)
+        if self.first_success_at == 0.0 and not isinstance(event, AccountChangeEvent):
+            self.first_success_at = event.occurred_at
+
+    def _touch_place(self, device_id: str, ip: str, country: str, at: float,
+                     vouched: bool = False) -> None:
+        touch = RecentKeys.vouch if vouched else RecentKeys.touch
+        touch(self.devices, device_id, at)
         if ip:
-            self.networks.touch(network_prefix(ip), at)
-        self.countries.touch(country, at)
+            touch(self.networks, network_prefix(ip), at)
+        touch(self.countries, country, at)
 
-    def _update_login(self, event: LoginEvent, trusted: bool) -> None:
+    def _count_login(self, event: LoginEvent) -> None:
         at = event.occurred_at
         _window_add(self.recent_logins, at, DAY)
         unknown_device = bool(event.device_id) and event.device_id not in self.devices
         if not event.success:
-            _window_add(self.recent_failures, at, DAY)
-            if unknown_device:
-                _window_add(self.recent_unknown_failures, at, DAY)
+            self.count_failure(at, unknown_device)
             return
         # A device first seen while the profile is still learning the owner's own devices is
         # not a *new* device: there is nothing yet it could be new against.
         if unknown_device and self.has_baseline(at):
             self.last_new_device_login_at = max(self.last_new_device_login_at, at)
-        if not trusted:
-            return
+
+    def count_failure(self, at: float, unknown_device: bool) -> None:
+        """A failed sign-in (or a failed step-up) in the failure windows."""
+        _window_add(self.recent_failures, at, DAY)
+        if unknown_device:
+            _window_add(self.recent_unknown_failures, at, DAY)
+
+    def _learn_login(self, event: LoginEvent, vouched: bool) -> None:
+        at = event.occurred_at
         if not self.is_empty:
             self.gap_before_login_days = max(0.0, at - self.last_activity_at) / DAY
         self.login_count += 1
         self.last_activity_at = max(self.last_activity_at, at)
-        self._touch_place(event.device_id, event.ip, event.country, at)
+        self._touch_place(event.device_id, event.ip, event.country, at, vouched)
         if event.asn:
             self.asns.touch(str(event.asn), at)
         self.hour_counts[hour_of_day(at)] += 1.0
@@ -221,7 +273,7 @@ class AccountProfile:
             self.last_latitude, self.last_longitude = event.latitude, event.longitude
             self.has_location = True
 
-    def _update_transaction(self, event: TransactionEvent, trusted: bool) -> None:
+    def _count_transaction(self, event: TransactionEvent) -> None:
         at = event.occurred_at
         _window_add(self.recent_tx_times, at, DAY)
         _amounts_add(self.recent_tx_amounts, self.recent_tx_times, event.amount_minor)
@@ -229,10 +281,11 @@ class AccountProfile:
             _window_add(self.recent_new_payee_times, at, DAY)
             _amounts_add(self.recent_new_payee_amounts, self.recent_new_payee_times,
                          event.amount_minor)
-        if not trusted:
-            return
+
+    def _learn_transaction(self, event: TransactionEvent, vouched: bool) -> None:
+        at = event.occurred_at
         self.last_activity_at = max(self.last_activity_at, at)
-        self._touch_place(event.device_id, event.ip, event.country, at)
+        self._touch_place(event.device_id, event.ip, event.country, at, vouched)
         self.payees.touch(event.payee_id, at)
         self.hour_counts[hour_of_day(at)] += 1.0
         value = math.log1p(event.amount_minor)
@@ -242,13 +295,16 @@ class AccountProfile:
         self.amount_log_m2 += delta * (value - self.amount_log_mean)
         self.amount_log_max = max(self.amount_log_max, value)
 
-    def _update_change(self, event: AccountChangeEvent, trusted: bool) -> None:
+    def _count_change(self, event: AccountChangeEvent) -> None:
         at = event.occurred_at
         _window_add(self.recent_changes, at, 7 * DAY)
         if event.change in CREDENTIAL_CHANGES:
             self.last_credential_change_at = max(self.last_credential_change_at, at)
-        if not trusted:
-            return
+        if event.change in CONTACT_POINTS:
+            self.last_contact_change_at = max(self.last_contact_change_at, at)
+
+    def _learn_change(self, event: AccountChangeEvent) -> None:
+        at = event.occurred_at
         self.devices.touch(event.device_id, at)
         if event.ip:
             self.networks.touch(network_prefix(event.ip), at)

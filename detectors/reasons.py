@@ -29,6 +29,8 @@ class ReasonCode(IntEnum):
     OPERATOR_FREEZE = 17
     TINY_AMOUNT = 18
     RISK_STORE_UNAVAILABLE = 19
+    REPORTED_FRAUD = 20
+    FAILED_STEP_UP = 21
 
 
 @dataclass(frozen=True, slots=True)

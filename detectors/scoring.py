@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,7 +12,13 @@ from detectors.accumulation import RiskAccumulator
 from detectors.crowd import CrowdSignals
 from detectors.events import Event, EventKind
 from detectors.explain import explain
-from detectors.features import FEATURE_SPECS, NO_CROWD, extract_features
+from detectors.features import (
+    FEATURE_SPECS,
+    NO_CROWD,
+    PRIOR_AMOUNT_LOG_MEAN,
+    PRIOR_AMOUNT_LOG_STD,
+    extract_features,
+)
 from detectors.model import RiskModel, Thresholds, apply_priors
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason
@@ -38,6 +45,11 @@ class Scorer:
     def __init__(self, model: RiskModel) -> None:
         self.model = model
         self.accumulator = RiskAccumulator.from_dict(model.metadata.get("accumulation"))
+        population = model.metadata.get("population") or {}
+        # What only 1% of the training population's honest transactions reach (a model trained
+        # before this was kept: the amount prior's mean plus two spreads, about 800.00).
+        self.large_amount_minor = float(population.get(
+            "large_amount_minor", math.expm1(PRIOR_AMOUNT_LOG_MEAN + 2 * PRIOR_AMOUNT_LOG_STD)))
 
     @property
     def version(self) -> str:

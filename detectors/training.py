@@ -25,7 +25,7 @@ from detectors.accumulation import RiskAccumulator
 from detectors.calibration import TailCalibrator, surprise
 from detectors.compiled import CompiledDetector, compile_detector
 from detectors.crowd import NetworkFailures
-from detectors.events import EventKind
+from detectors.events import EventKind, TransactionEvent
 from detectors.explain import FeatureTails
 from detectors.features import FEATURE_SPECS, extract_features, feature_schema
 from detectors.model import KindModel, RiskModel, Thresholds, apply_priors
@@ -62,6 +62,7 @@ class KindTable:
     event_id: list[str] = field(default_factory=list)
     occurred_at: list[float] = field(default_factory=list)
     sequence: list[int] = field(default_factory=list)  # position in the replayed stream
+    amount_minor: list[int] = field(default_factory=list)  # transactions: the amount
 
     def matrix(self) -> Floats:
         width = len(feature_schema(EventKind.LOGIN))
@@ -89,6 +90,8 @@ def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
         table.event_id.append(event.event_id)
         table.occurred_at.append(event.occurred_at)
         table.sequence.append(position)
+        if isinstance(event, TransactionEvent):
+            table.amount_minor.append(event.amount_minor)
         profile.update(event)
         crowd.record(event)
     return tables
@@ -202,6 +205,16 @@ def calibrate_accumulator(tables: dict[EventKind, KindTable], kinds: dict[EventK
     return RiskAccumulator(base.half_life_hours, base.allowance, max(level, 1e-6))
 
 
+def population_figures(transactions: KindTable) -> dict[str, float]:
+    """What a new account is compared with where its own history says nothing yet: the amount
+    only 1% of honest transactions reach."""
+    honest = [a for a, bad in zip(transactions.amount_minor, transactions.is_attack, strict=True)
+              if not bad]
+    if len(honest) < 100:
+        return {}
+    return {"large_amount_minor": float(np.quantile(np.asarray(honest, dtype=np.float64), 0.99))}
+
+
 def _versions() -> dict[str, str]:
     found = {}
     for package in ("pyod", "numpy", "scikit-learn"):
@@ -225,6 +238,7 @@ def train(events: Iterable[LabelledEvent], config: TrainingConfig,
     accumulator = calibrate_accumulator(tables, kinds, config)
     metadata: dict[str, Any] = {
         "accumulation": accumulator.to_dict(),
+        "population": population_figures(tables[EventKind.TRANSACTION]),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_digest": training_digest,
         "detectors": list(config.detectors),

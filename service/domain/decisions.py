@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
-from detectors.events import CreditFeature, EventKind
+from detectors.events import CreditFeature, Event, EventKind
 from detectors.reasons import Reason
 
 
@@ -33,3 +33,7 @@ class ScoreResult:
     scored_at: float
     # Audit mode: the decision enforcing would have made (``decision`` is then ALLOW).
     would_decision: Decision | None = None
+    # The event itself, kept with its result so that what comes back later (a step-up result,
+    # a verified restore, an outcome) can learn from it or hold it against its origin. None
+    # for results stored before events were kept. Not part of the answer.
+    event: Event | None = field(default=None, compare=False, repr=False)

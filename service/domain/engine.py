@@ -28,11 +28,18 @@ from detectors.features import NO_CROWD
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment, Scorer
+from detectors.trust import (
+    JudgedAbandoned,
+    distrust_of,
+    hold_step_up,
+    is_new_account,
+    judge_abandoned,
+)
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
 from service.domain.errors import ConcurrentUpdate, EventIdConflict, InvalidArgument
 from service.domain.freezes import Freeze, frozen_features
-from service.domain.policy import RiskPolicy
+from service.domain.policy import RiskPolicy, Standing
 from service.domain.ports import CrowdLedger, RiskStore, ScoringObserver, StoredAccounts
 from service.domain.validation import validate_event
 
@@ -45,6 +52,29 @@ class _Scored:
     result: ScoreResult
     freeze: Freeze | None
     assessment: Assessment
+    # Step-ups of the account judged abandoned before this event: failed sign-ins for the crowd.
+    abandoned: tuple[JudgedAbandoned, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrustSettings:
+    """The trust loop's times and sizes (see detectors.trust)."""
+
+    # A challenged event without a result this long before the account's next event is
+    # judged abandoned.
+    abandon_after_seconds: float = 15 * 60.0
+    # How long a failed or abandoned step-up, or a restore from another device, keeps a device
+    # or network untrusted on the account.
+    distrust_seconds: float = 7 * 86400.0
+    # An account is new (the model's FREEZE becomes CHALLENGE) while under this many days
+    # since its first successful event, or with fewer than this many successful events.
+    new_account_days: float = 7.0
+    new_account_events: int = 10
+    # A PHONE or EMAIL change this recent stops a passed step-up or a restore from teaching
+    # anything (unless proven with an authenticator app or passkey).
+    contact_change_guard_seconds: float = 7 * 86400.0
+    # Confirmed fraud: how long its freeze and the distrust of its device, network and payee last.
+    fraud_freeze_seconds: float = 30 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +83,7 @@ class EngineSettings:
     max_future_skew_seconds: float = 300.0
     # Event kinds in audit (shadow) mode: decided as usual, answered ALLOW, never frozen.
     audit_kinds: frozenset[EventKind] = frozenset()
+    trust: TrustSettings = TrustSettings()
 
 
 def freeze_id_for(event_id: str) -> str:
@@ -130,6 +161,7 @@ class RiskEngine:
                 continue
             if committed is scored.result:  # counted once, and only once stored
                 self.crowd.record(event)
+                self._record_abandoned(event.account_id, scored.abandoned)
                 if self.observer is not None:
                     self.observer.committed(committed, scored.freeze,
                                             time.perf_counter() - started)
@@ -156,6 +188,8 @@ class RiskEngine:
             # of this batch too; recording them again changes nothing).
             return [self.score_detailed(event, batch.crowd.get(event.event_id))[0]
                     for event in events]
+        for account_id, judged in batch.abandoned:
+            self._record_abandoned(account_id, (judged,))
         if self.observer is not None and batch.pending:
             each = (time.perf_counter() - started) / len(batch.pending)
             for result, _, freeze in batch.pending:
@@ -166,21 +200,51 @@ class RiskEngine:
                   now: float, crowd: CrowdSignals | None = None) -> _Scored:
         """Score, decide and (maybe) freeze; updates ``profile`` in place. Writes nothing."""
         signals = crowd if crowd is not None else self.crowd.signals(event)
+        abandoned = self.settle(event, profile)
         assessment = self.scorer.assess(event, profile, signals)
-        return self._conclude(event, profile, active, now, assessment)
+        return self._conclude(event, profile, active, now, assessment, abandoned)
+
+    def settle(self, event: Event, profile: AccountProfile) -> tuple[JudgedAbandoned, ...]:
+        """Before ``event`` is assessed: the account's step-ups left without a result for too
+        long are judged abandoned (evidence against their device and network)."""
+        if not profile.step_ups:
+            return ()
+        trust = self.settings.trust
+        return tuple(judge_abandoned(profile, event.occurred_at, trust.abandon_after_seconds,
+                                     trust.distrust_seconds))
+
+    def _record_abandoned(self, account_id: str, abandoned: Sequence[JudgedAbandoned]) -> None:
+        """Abandoned step-ups count for the crowd signal as failed sign-ins do."""
+        for judged in abandoned:
+            self.crowd.record(LoginEvent(judged.event_id, account_id, judged.at, ip=judged.ip,
+                                         device_id=judged.device_id, success=False))
+
+    def standing(self, event: Event, profile: AccountProfile) -> Standing:
+        """What the account's trust state says about ``event`` (profile before the event)."""
+        trust = self.settings.trust
+        at = event.occurred_at
+        new = is_new_account(profile, at, trust.new_account_days, trust.new_account_events)
+        large = (new and isinstance(event, TransactionEvent) and bool(event.payee_id)
+                 and event.amount_minor >= self.scorer.large_amount_minor
+                 and event.payee_id not in profile.payees)
+        return Standing(new, distrust_of(profile, event, at), large)
 
     def _conclude(self, event: Event, profile: AccountProfile, active: list[Freeze],
-                  now: float, assessment: Assessment) -> _Scored:
+                  now: float, assessment: Assessment,
+                  abandoned: tuple[JudgedAbandoned, ...] = ()) -> _Scored:
         """The decision, freeze and result for an assessed event; updates ``profile``."""
         accumulator = self.scorer.accumulator
         level = assessment.alert_level
         if level is None:
             level = accumulator.level(profile.alert_level, profile.alert_at, assessment.risk,
                                       event.occurred_at)
-        verdict = self.policy.decide(event, assessment, accumulator.escalates(level))
+        standing = self.standing(event, profile)
+        verdict = self.policy.decide(event, assessment, accumulator.escalates(level), standing)
         decision = verdict.decision
-        reasons: tuple[Reason, ...] = assessment.reasons if decision is not Decision.ALLOW else ()
-        if reasons and assessment.new_account:
+        reasons: tuple[Reason, ...] = ()
+        if decision is not Decision.ALLOW:
+            reasons = (*verdict.reasons, *assessment.reasons)
+        if reasons and (assessment.new_account or standing.large_to_new_payee):
             reasons += (Reason(ReasonCode.NEW_ACCOUNT, describe(ReasonCode.NEW_ACCOUNT, {}), 0.0),)
         new_freeze: Freeze | None = None
         covering = self._covering_freeze(
@@ -206,17 +270,22 @@ class RiskEngine:
             freeze_id = freeze_id or blocking.freeze_id
             code = ReasonCode.FEATURE_FROZEN
             reasons = (Reason(code, describe(code, {}), 1.0), *reasons)
-        # A frozen event's device, place and payee must not become known to the profile (nor
-        # one that would have been frozen: audit mode must not teach the attacker's device).
-        profile.update(event, trusted=Decision.FREEZE not in (decision, would))
+        # Only an allowed event is learned as the holder's. A frozen event's device, place and
+        # payee must not become known (nor one that would have been frozen: audit mode must not
+        # teach the attacker's device); a challenged one's wait for the step-up result. Audit
+        # mode challenges nobody, so a would-be CHALLENGE is learned as before.
+        trusted = decision is Decision.ALLOW and would is not Decision.FREEZE
+        profile.update(event, trusted=trusted)
+        if decision is Decision.CHALLENGE and not _failed_login(event):
+            hold_step_up(profile, event)
         profile.alert_level, profile.alert_at = level, max(profile.alert_at, event.occurred_at)
         result = ScoreResult(
             event_id=event.event_id, account_id=event.account_id, kind=event.kind,
             risk=assessment.risk, decision=decision, reasons=reasons,
             frozen_features=frozen_features([*active, new_freeze] if new_freeze else active),
             freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now,
-            would_decision=would)
-        return _Scored(result, new_freeze, assessment)
+            would_decision=would, event=event)
+        return _Scored(result, new_freeze, assessment, abandoned)
 
     def account_freezes(self, account_id: str) -> list[Freeze]:
         """Active freezes of the account, oldest first."""
@@ -266,6 +335,7 @@ class _Batch:
         self.versions: dict[str, int] = {}
         self.pending: list[tuple[ScoreResult, AccountProfile, Freeze | None]] = []
         self.crowd: dict[str, CrowdSignals] = {}  # event_id -> what it saw on arrival
+        self.abandoned: list[tuple[str, JudgedAbandoned]] = []  # (account, step-up) judged
 
     def run(self, events: Sequence[Event]) -> list[ScoreResult]:
         out: list[ScoreResult | None] = [None] * len(events)
@@ -314,16 +384,24 @@ class _Batch:
     def _assess(self, wave: list[tuple[int, Event, CrowdSignals]],
                 out: list[ScoreResult | None]) -> None:
         engine = self.engine
+        abandoned = [engine.settle(event, self.profiles[event.account_id])
+                     for _, event, _ in wave]
         assessments = engine.scorer.assess_many(
             [(event, self.profiles[event.account_id], crowd) for _, event, crowd in wave])
-        for (index, event, _), assessment in zip(wave, assessments, strict=True):
+        for (index, event, _), assessment, judged in zip(wave, assessments, abandoned,
+                                                         strict=True):
             profile = self.profiles[event.account_id]
             active = self.active[event.account_id]
-            scored = engine._conclude(event, profile, active, self.now, assessment)
+            scored = engine._conclude(event, profile, active, self.now, assessment, judged)
+            self.abandoned.extend((event.account_id, j) for j in judged)
             if scored.freeze is not None:
                 active.append(scored.freeze)
             out[index] = scored.result
             self.pending.append((scored.result, profile, scored.freeze))
+
+
+def _failed_login(event: Event) -> bool:
+    return isinstance(event, LoginEvent) and not event.success
 
 
 def _active(freezes: list[Freeze], now: float) -> list[Freeze]:

@@ -12,8 +12,11 @@ from detectors.events import (
     LoginEvent,
     TransactionEvent,
 )
-from detectors.reasons import ReasonCode
+from detectors.explain import describe
+from detectors.features import Context
+from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment
+from detectors.trust import Distrust, DistrustSource, EntityKind
 from service.domain.decisions import Decision
 
 # Evidence that the account itself (not only one payment) is in the wrong hands.
@@ -21,13 +24,33 @@ TAKEOVER_SIGNS = frozenset({
     ReasonCode.NEW_DEVICE, ReasonCode.NEW_COUNTRY, ReasonCode.NEW_NETWORK,
     ReasonCode.IMPOSSIBLE_TRAVEL, ReasonCode.FAILED_LOGIN_BURST,
     ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT, ReasonCode.RAPID_ACCOUNT_CHANGES,
+    ReasonCode.FAILED_STEP_UP, ReasonCode.REPORTED_FRAUD,
 })
+# Failed or abandoned step-ups of one device or network before its next attempt is frozen.
+FREEZE_AFTER_FAILED_STEP_UPS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the account's trust state says about an event (see detectors.trust)."""
+
+    # Under the new-account age or event count: the model's FREEZE becomes a CHALLENGE.
+    new_account: bool = False
+    # What the account holds against the event's device, network or payee.
+    distrust: Distrust | None = None
+    # A new account's money movement, large for the population, to a payee it never paid.
+    large_to_new_payee: bool = False
+
+
+NO_STANDING = Standing()
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyDecision:
     decision: Decision
     freeze_scope: tuple[CreditFeature, ...] = ()
+    # Reasons the trust state adds to the model's (strongest first).
+    reasons: tuple[Reason, ...] = ()
 
 
 class RiskPolicy:
@@ -40,29 +63,82 @@ class RiskPolicy:
     A FREEZE after a login or a credential change covers every credit feature; after a
     transaction it covers that feature and the ways money leaves the account, or everything
     when the reasons point at a taken-over account.
+
+    The account's trust state (:class:`Standing`) only ever makes a decision stricter, except
+    for new accounts, which the model does not freeze (a CHALLENGE instead):
+
+    * a device, network or payee that failed or abandoned a step-up is CHALLENGEd at least,
+      and FROZEN after repeated failures (never milder than the attempt the first time);
+    * one confirmed as fraud, or flagged by the holder's restore from another device, is
+      FROZEN (new accounts included: that is evidence, not the model's guess);
+    * a new account's large payment to a new payee is CHALLENGEd at least.
     """
 
-    def decide(self, event: Event, assessment: Assessment,
-               escalate: bool = False) -> PolicyDecision:
+    def decide(self, event: Event, assessment: Assessment, escalate: bool = False,
+               standing: Standing = NO_STANDING) -> PolicyDecision:
         """``escalate``: the account's accumulated evidence asks for at least a CHALLENGE."""
         decision = Decision.ALLOW
         if assessment.risk >= assessment.thresholds.freeze:
             decision = Decision.FREEZE
         elif assessment.risk >= assessment.thresholds.challenge or escalate:
             decision = Decision.CHALLENGE
-        if decision is Decision.FREEZE and (assessment.new_account or _failed_login(event)):
+        if decision is Decision.FREEZE and (assessment.new_account or standing.new_account):
+            decision = Decision.CHALLENGE
+        added: tuple[Reason, ...] = ()
+        if standing.large_to_new_payee and isinstance(event, TransactionEvent):
+            decision = max(decision, Decision.CHALLENGE)
+            if not assessment.reasons:
+                added = _large_to_new_payee_reasons(event)
+        distrust = standing.distrust
+        if distrust is not None:
+            decision = max(decision, _floor(distrust))
+            added = (_distrust_reason(distrust), *added)
+        if decision is Decision.FREEZE and _failed_login(event):
             decision = Decision.CHALLENGE
         if decision is not Decision.FREEZE:
-            return PolicyDecision(decision)
-        return PolicyDecision(decision, self.freeze_scope(event, assessment))
+            return PolicyDecision(decision, reasons=added)
+        return PolicyDecision(decision, self.freeze_scope(event, assessment, added), added)
 
     @staticmethod
-    def freeze_scope(event: Event, assessment: Assessment) -> tuple[CreditFeature, ...]:
+    def freeze_scope(event: Event, assessment: Assessment,
+                     added: tuple[Reason, ...] = ()) -> tuple[CreditFeature, ...]:
         if not isinstance(event, TransactionEvent):
             return ALL_CREDIT_FEATURES
-        if any(reason.code in TAKEOVER_SIGNS for reason in assessment.reasons):
+        if any(reason.code in TAKEOVER_SIGNS for reason in (*assessment.reasons, *added)):
             return ALL_CREDIT_FEATURES
         return tuple(sorted(OUTFLOW_FEATURES | {event.feature}))
+
+
+def _large_to_new_payee_reasons(event: TransactionEvent) -> tuple[Reason, ...]:
+    amount = f"{event.amount_minor / 100:,.2f}{' ' + event.currency if event.currency else ''}"
+    return (Reason(ReasonCode.AMOUNT_SPIKE,
+                   f"The amount {amount} is more than almost any customer moves at once, and "
+                   "this account is too new to have habits to compare it with.", 0.5),
+            Reason(ReasonCode.NEW_PAYEE, describe(ReasonCode.NEW_PAYEE, {}), 0.5))
+
+
+def _floor(distrust: Distrust) -> Decision:
+    if distrust.source is not DistrustSource.FAILED_STEP_UP:
+        return Decision.FREEZE
+    if distrust.failures >= FREEZE_AFTER_FAILED_STEP_UPS:
+        return Decision.FREEZE
+    return Decision.CHALLENGE
+
+
+_ENTITY_WORDS = {EntityKind.DEVICE: "device", EntityKind.NETWORK: "network",
+                 EntityKind.PAYEE: "recipient"}
+
+
+def _distrust_reason(distrust: Distrust) -> Reason:
+    words = [_ENTITY_WORDS[kind] for kind in distrust.kinds]
+    context: Context = {"entities": " and ".join(words), "failures": distrust.failures}
+    if distrust.source is DistrustSource.CONFIRMED_FRAUD:
+        code = ReasonCode.REPORTED_FRAUD
+    else:
+        code = ReasonCode.FAILED_STEP_UP
+        if distrust.source is DistrustSource.RESTORED_ELSEWHERE:
+            context["restored_elsewhere"] = "yes"
+    return Reason(code, describe(code, context), 1.0)
 
 
 def _failed_login(event: Event) -> bool:

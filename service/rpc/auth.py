@@ -61,6 +61,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     GUARD + "Unfreeze": frozenset({Role.VERIFIER}),
     GUARD + "EnrollAuthenticator": frozenset({Role.VERIFIER}),
     GUARD + "ReportOutcome": frozenset({Role.VERIFIER}),
+    GUARD + "ReportChallengeResult": frozenset({Role.GATEWAY, Role.VERIFIER}),
 }
 
 RATE_LIMITED: frozenset[str] = frozenset(GUARD + name for name in (

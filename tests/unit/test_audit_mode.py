@@ -10,7 +10,7 @@ from service.domain.decisions import Decision
 from service.domain.engine import EngineSettings, RiskEngine
 from service.domain.policy import RiskPolicy
 from service.storage.memory import InMemoryRiskStore
-from tests.unit.fakes import FixedScorer
+from tests.unit.fakes import NO_NEW_ACCOUNT_PHASE, FixedScorer
 
 START = 1_767_225_600.0
 
@@ -18,7 +18,8 @@ START = 1_767_225_600.0
 def _engine(store, audit=frozenset(), risks=None):
     return RiskEngine(FixedScorer(risks or {"bad": 1.0, "bad-tx": 1.0}), RiskPolicy(), store,
                       ManualClock(START + 30 * 86400),
-                      EngineSettings(audit_kinds=frozenset(audit)))
+                      EngineSettings(audit_kinds=frozenset(audit),
+                                     trust=NO_NEW_ACCOUNT_PHASE))
 
 
 def test_audit_mode_reports_the_would_be_decision_and_freezes_nobody():

@@ -45,9 +45,11 @@ ADMIN = pb.DESCRIPTOR.services_by_name["AccountGuardAdmin"]
 G = "/acctguard.v1.AccountGuard/"
 
 EXPECTED = {
-    Role.GATEWAY: {"Score", "ScoreStream", "ScoreBatch", "GetAccountStatus"},
+    Role.GATEWAY: {"Score", "ScoreStream", "ScoreBatch", "GetAccountStatus",
+                   "ReportChallengeResult"},
     Role.VERIFIER: {"StartVerification", "CompleteVerification", "Unfreeze",
-                    "EnrollAuthenticator", "GetAccountStatus", "ReportOutcome"},
+                    "EnrollAuthenticator", "GetAccountStatus", "ReportOutcome",
+                    "ReportChallengeResult"},
     Role.ADMIN: {m.name for m in GUARD.methods},
 }
 

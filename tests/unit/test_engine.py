@@ -11,7 +11,7 @@ from service.domain.errors import EventIdConflict, InvalidArgument
 from service.domain.freezes import FreezeState
 from service.domain.policy import RiskPolicy
 from service.storage.memory import InMemoryRiskStore
-from tests.unit.fakes import FixedScorer
+from tests.unit.fakes import NO_NEW_ACCOUNT_PHASE, FixedScorer
 
 START = 1_767_225_600.0
 
@@ -20,7 +20,8 @@ def _engine(risks=None, ttl=3600.0):
     clock = ManualClock(START + 30 * 86400)
     store = InMemoryRiskStore()
     engine = RiskEngine(FixedScorer(risks or {}), RiskPolicy(), store, clock,
-                        EngineSettings(freeze_ttl_seconds=ttl))
+                        EngineSettings(freeze_ttl_seconds=ttl,
+                                       trust=NO_NEW_ACCOUNT_PHASE))
     return engine, store, clock
 
 

@@ -36,7 +36,7 @@ from service.keys import AesGcmBox
 from service.storage.memory import InMemoryRiskStore
 from service.storage.memory_restore import InMemoryFreezeLedger, InMemoryVerificationStore
 from tests.backends import BACKENDS, Stores, stores
-from tests.unit.fakes import FixedScorer
+from tests.unit.fakes import NO_NEW_ACCOUNT_PHASE, FixedScorer
 
 START = 1_767_225_600.0
 VERIFIER = Actor("flow", Role.VERIFIER)
@@ -72,7 +72,8 @@ def _rig(backend, sender=None, rules=None):
     clock = ManualClock(START)
     risk, challenges, ledger = backend.risk, backend.challenges, backend.ledger
     engine = RiskEngine(FixedScorer({"bad": 1.0, "bad2": 1.0}), RiskPolicy(), risk, clock,
-                        EngineSettings(freeze_ttl_seconds=72 * 3600.0))
+                        EngineSettings(freeze_ttl_seconds=72 * 3600.0,
+                                       trust=NO_NEW_ACCOUNT_PHASE))
     verification = VerificationService(
         risk, challenges, ledger, clock, rules or VerificationRules(),
         CodeHasher(secrets.token_bytes(32)), AesGcmBox(secrets.token_bytes(32)), sender)

@@ -49,6 +49,8 @@ class ReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OPERATOR_FREEZE: _ClassVar[ReasonCode]
     TINY_AMOUNT: _ClassVar[ReasonCode]
     RISK_STORE_UNAVAILABLE: _ClassVar[ReasonCode]
+    REPORTED_FRAUD: _ClassVar[ReasonCode]
+    FAILED_STEP_UP: _ClassVar[ReasonCode]
 
 class CreditFeature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -68,6 +70,13 @@ class FreezeState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXPIRED: _ClassVar[FreezeState]
     LIFTED_OUTCOME: _ClassVar[FreezeState]
 
+class TrustState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRUST_STATE_UNSPECIFIED: _ClassVar[TrustState]
+    TRUSTED: _ClassVar[TrustState]
+    PENDING: _ClassVar[TrustState]
+    UNTRUSTED: _ClassVar[TrustState]
+
 class VerificationMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     VERIFICATION_METHOD_UNSPECIFIED: _ClassVar[VerificationMethod]
@@ -86,6 +95,13 @@ class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OUTCOME_UNSPECIFIED: _ClassVar[Outcome]
     CONFIRMED_FRAUD: _ClassVar[Outcome]
     CONFIRMED_LEGITIMATE: _ClassVar[Outcome]
+
+class ChallengeResult(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHALLENGE_RESULT_UNSPECIFIED: _ClassVar[ChallengeResult]
+    CHALLENGE_PASSED: _ClassVar[ChallengeResult]
+    CHALLENGE_FAILED: _ClassVar[ChallengeResult]
+    CHALLENGE_ABANDONED: _ClassVar[ChallengeResult]
 ACCOUNT_CHANGE_KIND_UNSPECIFIED: AccountChangeKind
 PASSWORD: AccountChangeKind
 PHONE: AccountChangeKind
@@ -117,6 +133,8 @@ UNUSUAL_PATTERN: ReasonCode
 OPERATOR_FREEZE: ReasonCode
 TINY_AMOUNT: ReasonCode
 RISK_STORE_UNAVAILABLE: ReasonCode
+REPORTED_FRAUD: ReasonCode
+FAILED_STEP_UP: ReasonCode
 CREDIT_FEATURE_UNSPECIFIED: CreditFeature
 CREDIT_LINE: CreditFeature
 INSTALLMENT_LOAN: CreditFeature
@@ -129,6 +147,10 @@ LIFTED_VERIFIED: FreezeState
 LIFTED_ADMIN: FreezeState
 EXPIRED: FreezeState
 LIFTED_OUTCOME: FreezeState
+TRUST_STATE_UNSPECIFIED: TrustState
+TRUSTED: TrustState
+PENDING: TrustState
+UNTRUSTED: TrustState
 VERIFICATION_METHOD_UNSPECIFIED: VerificationMethod
 ONE_TIME_CODE: VerificationMethod
 TOTP: VerificationMethod
@@ -139,6 +161,10 @@ AUTHENTICATOR_APP: CodeDelivery
 OUTCOME_UNSPECIFIED: Outcome
 CONFIRMED_FRAUD: Outcome
 CONFIRMED_LEGITIMATE: Outcome
+CHALLENGE_RESULT_UNSPECIFIED: ChallengeResult
+CHALLENGE_PASSED: ChallengeResult
+CHALLENGE_FAILED: ChallengeResult
+CHALLENGE_ABANDONED: ChallengeResult
 
 class ScoreRequest(_message.Message):
     __slots__ = ("login", "transaction", "account_change")
@@ -299,20 +325,36 @@ class GetAccountStatusRequest(_message.Message):
     def __init__(self, account_id: _Optional[str] = ...) -> None: ...
 
 class AccountStatus(_message.Message):
-    __slots__ = ("account_id", "freezes", "frozen_features", "open_challenges", "verification_locked_until", "authenticator_enrolled")
+    __slots__ = ("account_id", "freezes", "frozen_features", "open_challenges", "verification_locked_until", "authenticator_enrolled", "devices", "pending_event_ids")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     FREEZES_FIELD_NUMBER: _ClassVar[int]
     FROZEN_FEATURES_FIELD_NUMBER: _ClassVar[int]
     OPEN_CHALLENGES_FIELD_NUMBER: _ClassVar[int]
     VERIFICATION_LOCKED_UNTIL_FIELD_NUMBER: _ClassVar[int]
     AUTHENTICATOR_ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    DEVICES_FIELD_NUMBER: _ClassVar[int]
+    PENDING_EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     freezes: _containers.RepeatedCompositeFieldContainer[Freeze]
     frozen_features: _containers.RepeatedScalarFieldContainer[CreditFeature]
     open_challenges: _containers.RepeatedCompositeFieldContainer[Challenge]
     verification_locked_until: _timestamp_pb2.Timestamp
     authenticator_enrolled: bool
-    def __init__(self, account_id: _Optional[str] = ..., freezes: _Optional[_Iterable[_Union[Freeze, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., open_challenges: _Optional[_Iterable[_Union[Challenge, _Mapping]]] = ..., verification_locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., authenticator_enrolled: _Optional[bool] = ...) -> None: ...
+    devices: _containers.RepeatedCompositeFieldContainer[DeviceTrust]
+    pending_event_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, account_id: _Optional[str] = ..., freezes: _Optional[_Iterable[_Union[Freeze, _Mapping]]] = ..., frozen_features: _Optional[_Iterable[_Union[CreditFeature, str]]] = ..., open_challenges: _Optional[_Iterable[_Union[Challenge, _Mapping]]] = ..., verification_locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., authenticator_enrolled: _Optional[bool] = ..., devices: _Optional[_Iterable[_Union[DeviceTrust, _Mapping]]] = ..., pending_event_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeviceTrust(_message.Message):
+    __slots__ = ("device_id", "state", "until", "reason")
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    device_id: str
+    state: TrustState
+    until: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, device_id: _Optional[str] = ..., state: _Optional[_Union[TrustState, str]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Challenge(_message.Message):
     __slots__ = ("challenge_id", "method", "created_at", "expires_at", "attempts_left", "verified")
@@ -331,12 +373,16 @@ class Challenge(_message.Message):
     def __init__(self, challenge_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts_left: _Optional[int] = ..., verified: _Optional[bool] = ...) -> None: ...
 
 class StartVerificationRequest(_message.Message):
-    __slots__ = ("account_id", "method")
+    __slots__ = ("account_id", "method", "device_id", "ip")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    IP_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     method: VerificationMethod
-    def __init__(self, account_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ...) -> None: ...
+    device_id: str
+    ip: str
+    def __init__(self, account_id: _Optional[str] = ..., method: _Optional[_Union[VerificationMethod, str]] = ..., device_id: _Optional[str] = ..., ip: _Optional[str] = ...) -> None: ...
 
 class StartVerificationResponse(_message.Message):
     __slots__ = ("challenge_id", "expires_at", "attempts_allowed", "delivered_code", "delivery")
@@ -391,10 +437,28 @@ class ReportOutcomeRequest(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ...) -> None: ...
 
 class ReportOutcomeResponse(_message.Message):
-    __slots__ = ("lifted_freeze_id",)
+    __slots__ = ("lifted_freeze_id", "placed_freeze_id")
     LIFTED_FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
+    PLACED_FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
     lifted_freeze_id: str
-    def __init__(self, lifted_freeze_id: _Optional[str] = ...) -> None: ...
+    placed_freeze_id: str
+    def __init__(self, lifted_freeze_id: _Optional[str] = ..., placed_freeze_id: _Optional[str] = ...) -> None: ...
+
+class ReportChallengeResultRequest(_message.Message):
+    __slots__ = ("event_id", "result", "method")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    result: ChallengeResult
+    method: str
+    def __init__(self, event_id: _Optional[str] = ..., result: _Optional[_Union[ChallengeResult, str]] = ..., method: _Optional[str] = ...) -> None: ...
+
+class ReportChallengeResultResponse(_message.Message):
+    __slots__ = ("learned",)
+    LEARNED_FIELD_NUMBER: _ClassVar[int]
+    learned: bool
+    def __init__(self, learned: _Optional[bool] = ...) -> None: ...
 
 class EnrollAuthenticatorRequest(_message.Message):
     __slots__ = ("account_id", "issuer")

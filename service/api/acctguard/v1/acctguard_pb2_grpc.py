@@ -82,6 +82,11 @@ class AccountGuardStub:
                 request_serializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorRequest.SerializeToString,
                 response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorResponse.FromString,
                 _registered_method=True)
+        self.ReportChallengeResult = channel.unary_unary(
+                '/acctguard.v1.AccountGuard/ReportChallengeResult',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ReportChallengeResultRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ReportChallengeResultResponse.FromString,
+                _registered_method=True)
 
 
 class AccountGuardServicer:
@@ -160,6 +165,16 @@ class AccountGuardServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportChallengeResult(self, request, context):
+        """What came of the step-up a CHALLENGE asked for. A passed step-up teaches the account the
+        challenged event's device, network, country and payee; a failed or abandoned one counts as
+        evidence against that device and network on the account. The first reported result
+        stands: the same result again is OK, a different one FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountGuardServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -207,6 +222,11 @@ def add_AccountGuardServicer_to_server(servicer, server):
                     servicer.EnrollAuthenticator,
                     request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorRequest.FromString,
                     response_serializer=acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorResponse.SerializeToString,
+            ),
+            'ReportChallengeResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportChallengeResult,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ReportChallengeResultRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ReportChallengeResultResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -454,6 +474,33 @@ class AccountGuard:
             '/acctguard.v1.AccountGuard/EnrollAuthenticator',
             acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorRequest.SerializeToString,
             acctguard_dot_v1_dot_acctguard__pb2.EnrollAuthenticatorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportChallengeResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuard/ReportChallengeResult',
+            acctguard_dot_v1_dot_acctguard__pb2.ReportChallengeResultRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.ReportChallengeResultResponse.FromString,
             options,
             channel_credentials,
             insecure,
