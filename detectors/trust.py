@@ -240,3 +240,52 @@ def is_new_account(profile: AccountProfile, at: float, days: float, events: int)
 
 def contact_changed_within(profile: AccountProfile, at: float, seconds: float) -> bool:
     return profile.last_contact_change_at > 0.0 and at - profile.last_contact_change_at < seconds
+
+
+class TrustState(IntEnum):
+    """Numbers are the proto's."""
+
+    TRUSTED = 1
+    PENDING = 2
+    UNTRUSTED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTrust:
+    device_id: str
+    state: TrustState
+    until: float | None
+    reason: str
+
+
+_UNTRUSTED_BECAUSE = {
+    DistrustSource.FAILED_STEP_UP: "failed or abandoned a step-up on this account",
+    DistrustSource.RESTORED_ELSEWHERE: "its activity was frozen and the holder restored "
+                                       "service from another device",
+    DistrustSource.CONFIRMED_FRAUD: "used in activity confirmed as fraud",
+}
+
+
+def device_trust(profile: AccountProfile, now: float) -> list[DeviceTrust]:
+    """Every device the account knows, with what it trusts of each: untrusted first, then
+    pending, then trusted (most recently used first)."""
+    untrusted: dict[str, DeviceTrust] = {}
+    for name, (until, failures, source) in profile.distrust.items():
+        if name.startswith(_PREFIX[EntityKind.DEVICE]) and until > now:
+            device = name[len(_PREFIX[EntityKind.DEVICE]):]
+            because = _UNTRUSTED_BECAUSE[DistrustSource(int(source))]
+            if failures > 1:
+                because += f" ({int(failures)} times)"
+            untrusted[device] = DeviceTrust(device, TrustState.UNTRUSTED, until, because)
+    pending: dict[str, DeviceTrust] = {}
+    for event_id in pending_step_ups(profile):
+        device = str(profile.step_ups[event_id][2])
+        if device and device not in untrusted and device not in profile.devices:
+            pending.setdefault(device, DeviceTrust(
+                device, TrustState.PENDING, None,
+                f"seen in challenged event {event_id}, awaiting its step-up result"))
+    trusted = [DeviceTrust(device, TrustState.TRUSTED, None,
+                           "learned from the holder's own activity")
+               for device in reversed(profile.devices.entries)
+               if device not in untrusted and device not in pending]
+    return [*untrusted.values(), *pending.values(), *trusted]

@@ -17,6 +17,7 @@ from detectors.scoring import Scorer
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.config import Settings
 from service.domain.admin import AdminService
+from service.domain.challenge_results import ChallengeResults
 from service.domain.clock import Clock, SystemClock
 from service.domain.degraded import FailMode
 from service.domain.engine import EngineSettings, RiskEngine
@@ -141,7 +142,7 @@ def build_verification(settings: Settings, store: SqlRiskStore,
         store, challenges, ledger, clock,
         VerificationRules(code_ttl_seconds=settings.code_ttl_seconds),
         CodeHasher(derive_key(root, "one-time-code-mac")),
-        AesGcmBox(derive_key(root, "totp-secret-box")), sender)
+        AesGcmBox(derive_key(root, "totp-secret-box")), sender, settings.trust)
 
 
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
@@ -159,22 +160,23 @@ def _assemble(settings: Settings, clock: Clock, model: RiskModel,
               database: SqlDatabase) -> Application:
     store = SqlRiskStore(database, open_profiles(settings))
     challenges = SqlVerificationStore(database)
-    ledger = SqlFreezeLedger(database)
+    ledger = SqlFreezeLedger(database, store.profiles)
     metrics = Metrics()
     metrics.model_loaded(model.version, list(model.metadata.get("detectors", [])))
     metrics.count_active_freezes(lambda: ledger.active_freeze_count(clock.now()))
     engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock, EngineSettings(
         freeze_ttl_seconds=settings.freeze_ttl_hours * 3600.0,
         max_future_skew_seconds=settings.max_future_skew_seconds,
-        audit_kinds=frozenset(EventKind(k) for k in settings.audit_kinds)), open_crowd(settings),
-        metrics)
+        audit_kinds=frozenset(EventKind(k) for k in settings.audit_kinds),
+        trust=settings.trust), open_crowd(settings), metrics)
     engine.warm_up()
     store.ping()
     worker = StoreWorker()
     handlers = AccountGuardHandlers(
         engine, clock, build_verification(settings, store, challenges, ledger, clock),
-        OutcomeService(store, ledger, clock), worker, FailMode(settings.fail_mode),
-        settings.score_timeout_seconds, metrics)
+        OutcomeService(store, ledger, clock, settings.trust), worker,
+        FailMode(settings.fail_mode), settings.score_timeout_seconds, metrics,
+        ChallengeResults(store, ledger, clock, settings.trust, engine.crowd))
     admin = AdminHandlers(
         AdminService(store, ledger, clock, settings.freeze_ttl_hours * 3600.0),
         lambda: engine.scorer.model, clock, worker, metrics,

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.domain.engine import TrustSettings
+
 KINDS = ("login", "transaction", "account_change")
 
 
@@ -83,6 +85,24 @@ class Settings(BaseSettings):
     train_accounts: int = Field(3000, gt=0, description="simulated accounts for the default model")
     train_days: int = Field(28, gt=0)
     train_seed: int = 7
+    # The trust loop (docs "Trust loop"; detectors/trust.py, service/domain/lessons.py).
+    challenge_abandon_minutes: float = Field(
+        15.0, gt=0, description="a challenged event without a reported step-up result this long"
+        " before the account's next event is judged abandoned")
+    distrust_days: float = Field(
+        7.0, gt=0, description="how long a failed or abandoned step-up, or a restore from "
+        "another device, keeps a device or network untrusted on the account")
+    new_account_days: float = Field(
+        7.0, ge=0, description="an account is new (never frozen by the model) for this many "
+        "days after its first successful event...")
+    new_account_events: int = Field(
+        10, ge=0, description="...or until it has this many successful events")
+    contact_change_guard_days: float = Field(
+        7.0, ge=0, description="after a phone or e-mail change, a step-up or restore proven by "
+        "a code sent there teaches nothing for this long (authenticator apps and passkeys do)")
+    fraud_freeze_days: float = Field(
+        30.0, gt=0, description="how long a confirmed-fraud freeze and the distrust of the "
+        "event's device, network and payee last")
     # Restoring service (README "Restoring service"; service/domain/restore.py).
     code_ttl_seconds: float = Field(
         600.0, gt=0, le=600, description="how long a one-time code is valid; NIST SP 800-63B "
@@ -131,6 +151,15 @@ class Settings(BaseSettings):
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
             raise ValueError("tls_client_ca_file (mTLS) needs tls_cert_file and tls_key_file")
         return self
+
+    @property
+    def trust(self) -> TrustSettings:
+        return TrustSettings(
+            abandon_after_seconds=self.challenge_abandon_minutes * 60.0,
+            distrust_seconds=self.distrust_days * 86400.0,
+            new_account_days=self.new_account_days, new_account_events=self.new_account_events,
+            contact_change_guard_seconds=self.contact_change_guard_days * 86400.0,
+            fraud_freeze_seconds=self.fraud_freeze_days * 86400.0)
 
     @property
     def resolved_model_path(self) -> Path:

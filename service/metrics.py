@@ -43,6 +43,10 @@ class Metrics:
         self.verifications = Counter("acctguard_verifications_total",
                                      "Verification events: started, succeeded, failed, locked.",
                                      ["result"], registry=r)
+        self.challenge_results = Counter(
+            "acctguard_challenge_results_total",
+            "Step-up results reported for challenged events: passed, failed, abandoned.",
+            ["result"], registry=r)
         self.shed = Counter("acctguard_calls_shed_total",
                             "Calls answered without the engine: rate limited, or the fail mode "
                             "while the store was unusable.", ["reason"], registry=r)
@@ -88,6 +92,9 @@ class Metrics:
 
     def verification(self, result: str) -> None:
         self.verifications.labels(result).inc()
+
+    def challenge_result(self, result: str) -> None:
+        self.challenge_results.labels(result).inc()
 
     def shed_call(self, reason: str) -> None:
         self.shed.labels(reason).inc()

@@ -83,7 +83,7 @@ def stores(kind: str, tmp_path: Path, schema: str = "", prefix: str = "") -> Ite
         profiles = RedisProfiles(REDIS_URL, prefix=prefix or f"{unique_name()}:")
     try:
         yield Stores(SqlRiskStore(database, profiles), SqlVerificationStore(database),
-                     SqlFreezeLedger(database))
+                     SqlFreezeLedger(database, profiles))
     finally:
         if profiles is not None:
             profiles.delete_all()

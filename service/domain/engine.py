@@ -29,11 +29,14 @@ from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment, Scorer
 from detectors.trust import (
+    DeviceTrust,
     JudgedAbandoned,
+    device_trust,
     distrust_of,
     hold_step_up,
     is_new_account,
     judge_abandoned,
+    pending_step_ups,
 )
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
@@ -286,6 +289,14 @@ class RiskEngine:
             freeze_id=freeze_id, model_version=self.scorer.version, scored_at=now,
             would_decision=would, event=event)
         return _Scored(result, new_freeze, assessment, abandoned)
+
+    def account_trust(self, account_id: str) -> tuple[list[DeviceTrust], list[str]]:
+        """The account's devices with their trust state, and its challenged events awaiting a
+        step-up result (oldest first)."""
+        profile = self.store.load_profile(account_id)
+        if profile is None:
+            return [], []
+        return device_trust(profile, self.clock.now()), pending_step_ups(profile)
 
     def account_freezes(self, account_id: str) -> list[Freeze]:
         """Active freezes of the account, oldest first."""

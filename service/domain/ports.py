@@ -11,8 +11,8 @@ from detectors.events import Event
 from detectors.profile import AccountProfile
 from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
 from service.domain.decisions import ScoreResult
+from service.domain.feedback import ChallengeReport, FraudEvidence, OutcomeReport, TrustChange
 from service.domain.freezes import Freeze
-from service.domain.outcomes import OutcomeReport
 from service.domain.verification import Challenge
 
 
@@ -135,6 +135,22 @@ class FreezeLedger(Protocol):
         ...
 
     def outcomes(self) -> list[OutcomeReport]: ...
+
+    def outcome_of(self, event_id: str) -> OutcomeReport | None: ...
+
+    def challenge_report(self, event_id: str) -> ChallengeReport | None:
+        """The step-up result reported for a challenged event, if one was."""
+        ...
+
+    def fraud_evidence(self, account_id: str) -> list[FraudEvidence]:
+        """The devices, networks and payees of the account's events confirmed as fraud."""
+        ...
+
+    def commit_trust(self, change: TrustChange) -> bool:
+        """Write a lesson and its effects in one transaction (see :class:`TrustChange` for the
+        conditions); False, and nothing written, if one no longer holds. Raises
+        ConcurrentUpdate if the profile changed since it was read."""
+        ...
 
     def frozen_accounts(self, now: float, limit: int,
                         after: tuple[float, str] | None) -> list[tuple[str, float]]:

@@ -11,10 +11,20 @@ import urllib.parse
 from dataclasses import dataclass, replace
 
 from detectors.events import CreditFeature
-from service.domain.audit import Actor, AuditRecord
+from detectors.profile import AccountProfile
+from service.domain.audit import ENGINE, Actor, AuditRecord
 from service.domain.clock import Clock
-from service.domain.errors import FailedPrecondition, InvalidArgument, NotFound, RateLimited
+from service.domain.engine import TrustSettings
+from service.domain.errors import (
+    ConcurrentUpdate,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    RateLimited,
+)
+from service.domain.feedback import TrustChange
 from service.domain.freezes import Freeze, FreezeState, frozen_features
+from service.domain.lessons import Lesson, restored
 from service.domain.ports import (
     CodeSender,
     FreezeLedger,
@@ -22,7 +32,7 @@ from service.domain.ports import (
     SecretBox,
     VerificationStore,
 )
-from service.domain.validation import MAX_TEXT, check_id
+from service.domain.validation import MAX_ID, MAX_TEXT, check_id
 from service.domain.verification import (
     Challenge,
     ChallengeState,
@@ -76,7 +86,7 @@ def _iso(at: float) -> str:
 class VerificationService:
     def __init__(self, risk: RiskStore, challenges: VerificationStore, ledger: FreezeLedger,
                  clock: Clock, rules: VerificationRules, hasher: CodeHasher, box: SecretBox,
-                 sender: CodeSender | None) -> None:
+                 sender: CodeSender | None, trust: TrustSettings | None = None) -> None:
         self.risk = risk
         self.store = challenges
         self.ledger = ledger
@@ -85,13 +95,22 @@ class VerificationService:
         self.hasher = hasher
         self.box = box
         self.sender = sender
+        self.trust = trust or TrustSettings()
 
     # -- starting -------------------------------------------------------------------------------
 
-    def start(self, account_id: str, method: int, actor: Actor) -> StartedChallenge:
+    def start(self, account_id: str, method: int, actor: Actor, device_id: str = "",
+              ip: str = "") -> StartedChallenge:
+        """``device_id``, ``ip``: where the holder is verifying from (optional). A restore
+        verified from the frozen event's own device teaches the account that device."""
         check_id("account_id", account_id)
         if method not in tuple(VerificationMethod):
             raise InvalidArgument("method", "must be ONE_TIME_CODE or TOTP")
+        if len(device_id) > MAX_ID:
+            raise InvalidArgument("device_id", f"is longer than {MAX_ID} characters")
+        if len(ip) > MAX_TEXT:
+            raise InvalidArgument("ip", f"is longer than {MAX_TEXT} characters")
+        origin = (device_id, ip)
         chosen = VerificationMethod(method)
         now = self.clock.now()
         if not any(f.is_active(now) for f in self.risk.freezes(account_id)):
@@ -103,8 +122,8 @@ class VerificationService:
             raise RateLimited(f"at most {self.rules.starts_per_account} verifications may be "
                               "started for an account per hour")
         if chosen is VerificationMethod.TOTP:
-            return self._start_totp(account_id, actor, now)
-        return self._start_one_time_code(account_id, actor, now)
+            return self._start_totp(account_id, actor, now, origin)
+        return self._start_one_time_code(account_id, actor, now, origin)
 
     def _check_not_locked(self, account_id: str, now: float) -> None:
         until = self.store.locked_until(account_id)
@@ -113,36 +132,38 @@ class VerificationService:
                               "after too many wrong codes")
 
     def _new_challenge(self, account_id: str, method: VerificationMethod, actor: Actor,
-                       now: float, code: str = "") -> Challenge:
+                       now: float, origin: tuple[str, str], code: str = "") -> Challenge:
         challenge_id = new_challenge_id()
         return Challenge(
             challenge_id=challenge_id, account_id=account_id, method=method,
             started_by=actor.name, created_at=now, expires_at=now + self.rules.code_ttl_seconds,
             attempts_allowed=self.rules.attempts_per_challenge,
-            code_mac=self.hasher.mac(challenge_id, code) if code else "")
+            code_mac=self.hasher.mac(challenge_id, code) if code else "",
+            device_id=origin[0], ip=origin[1])
 
     def _started_record(self, challenge: Challenge, delivery: CodeDelivery) -> AuditRecord:
         return AuditRecord.of(challenge.created_at, challenge.started_by, "verification.started",
                               challenge.account_id, challenge.challenge_id,
                               method=challenge.method.name, delivery=delivery.name,
-                              expires_at=challenge.expires_at)
+                              expires_at=challenge.expires_at, device_id=challenge.device_id)
 
-    def _start_totp(self, account_id: str, actor: Actor, now: float) -> StartedChallenge:
+    def _start_totp(self, account_id: str, actor: Actor, now: float,
+                    origin: tuple[str, str]) -> StartedChallenge:
         if self.store.authenticator(account_id) is None:
             raise FailedPrecondition("no authenticator app is enrolled for this account")
-        challenge = self._new_challenge(account_id, VerificationMethod.TOTP, actor, now)
+        challenge = self._new_challenge(account_id, VerificationMethod.TOTP, actor, now, origin)
         delivery = CodeDelivery.AUTHENTICATOR_APP
         self.store.add_challenge(challenge, self._started_record(challenge, delivery))
         return StartedChallenge(challenge, delivery)
 
-    def _start_one_time_code(self, account_id: str, actor: Actor,
-                             now: float) -> StartedChallenge:
+    def _start_one_time_code(self, account_id: str, actor: Actor, now: float,
+                             origin: tuple[str, str]) -> StartedChallenge:
         if self.sender is None and not actor.delivers_codes:
             raise FailedPrecondition("no code delivery webhook is configured, and only a "
                                      "verifier may receive codes to deliver")
         code = new_one_time_code()
         challenge = self._new_challenge(account_id, VerificationMethod.ONE_TIME_CODE, actor,
-                                        now, code)
+                                        now, origin, code)
         delivery = CodeDelivery.WEBHOOK if self.sender is not None else CodeDelivery.CALLER
         self.store.add_challenge(challenge, self._started_record(challenge, delivery))
         if self.sender is not None:
@@ -257,9 +278,19 @@ class VerificationService:
 
     def unfreeze(self, account_id: str, challenge_id: str, actor: Actor) -> Restoration:
         """Lift the account's freezes placed before the challenge was verified; the challenge
-        is used up in the same transaction. Returns the features no longer frozen."""
+        is used up in the same transaction. Each lifted freeze that a scored event triggered
+        teaches the account something by who verified (:func:`lessons.restored`), in the same
+        transaction too. Returns the features no longer frozen."""
         check_id("account_id", account_id)
         check_id("challenge_id", challenge_id)
+        for _ in range(MAX_CAS_RETRIES):
+            try:
+                return self._try_unfreeze(account_id, challenge_id, actor)
+            except ConcurrentUpdate:
+                continue  # the profile changed while we read: read again
+        raise FailedPrecondition("the account changed while it was restored; try again")
+
+    def _try_unfreeze(self, account_id: str, challenge_id: str, actor: Actor) -> Restoration:
         now = self.clock.now()
         challenge = self.store.load_challenge(challenge_id)
         if challenge is None or not self._may_unfreeze(challenge, account_id, actor, now):
@@ -275,11 +306,38 @@ class VerificationService:
                                   features=[x.name for x in f.features]) for f in covered]
         records.append(AuditRecord.of(now, actor.name, "verification.used", account_id,
                                       challenge_id, freezes=[f.freeze_id for f in covered]))
-        if not self.ledger.lift_freezes(lifted, records, use_challenge=challenge):
+        stored, version = self.risk.load_versioned(account_id)
+        profile = stored or AccountProfile.new(account_id)
+        records += self._lessons(profile, covered, challenge, actor, now)
+        if not self.ledger.commit_trust(TrustChange(
+                account_id, records, profile, version, lift=lifted, use_challenge=challenge)):
             raise FailedPrecondition(NO_VERIFIED_CHALLENGE)
         remaining = [f for f in active if f not in covered]
         restored = set(frozen_features(active)) - set(frozen_features(remaining))
         return Restoration(tuple(sorted(restored)), tuple(lifted))
+
+    def _lessons(self, profile: AccountProfile, covered: list[Freeze], challenge: Challenge,
+                 actor: Actor, now: float) -> list[AuditRecord]:
+        """What each lifted freeze teaches, applied to ``profile``; the audit entries say."""
+        records = []
+        for freeze in covered:
+            event = None
+            if freeze.event_id and freeze.placed_by == ENGINE:
+                known = self.risk.find_result(freeze.event_id)
+                event = known.event if known is not None else None
+            if event is None:
+                lesson = Lesson(False, "no scored event triggered this freeze" if not
+                                freeze.event_id or freeze.placed_by != ENGINE
+                                else "the triggering event was not kept")
+            else:
+                lesson = restored(profile, event, challenge.device_id,
+                                  challenge.method is VerificationMethod.TOTP, now,
+                                  self.trust)
+            records.append(AuditRecord.of(
+                now, actor.name, "restore.learned" if lesson.learned else "restore.unlearned",
+                challenge.account_id, freeze.freeze_id, event_id=freeze.event_id,
+                verifying_device=challenge.device_id, note=lesson.note))
+        return records
 
     def _may_unfreeze(self, challenge: Challenge, account_id: str, actor: Actor,
                       now: float) -> bool:

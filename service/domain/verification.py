@@ -76,6 +76,9 @@ class Challenge:
     state: ChallengeState = ChallengeState.OPEN
     verified_at: float | None = None
     used_at: float | None = None
+    # The device and address of the party verifying, as the verification flow gave them.
+    device_id: str = ""
+    ip: str = ""
 
     @property
     def attempts_left(self) -> int:

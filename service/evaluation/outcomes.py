@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from detectors.simulation.model import HONEST, Label, LabelledEvent
-from service.domain.outcomes import Outcome, OutcomeReport
+from service.domain.feedback import Outcome, OutcomeReport
 
 REPORTED_FRAUD = "reported_fraud"
 

@@ -13,6 +13,7 @@ from detectors.events import (
     TransactionEvent,
 )
 from detectors.reasons import Reason
+from detectors.trust import DeviceTrust
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.audit import AuditEntry
 from service.domain.decisions import ScoreResult
@@ -124,6 +125,11 @@ def freeze_to_proto(freeze: Freeze, now: float) -> pb.Freeze:
         placed_by=freeze.placed_by, lifted_by=freeze.lifted_by, lift_reason=freeze.lift_reason,
         lifted_at=(seconds_to_timestamp(freeze.lifted_at) if freeze.lifted_at is not None
                    else None))
+
+
+def device_trust_to_proto(trust: DeviceTrust) -> pb.DeviceTrust:
+    return pb.DeviceTrust(device_id=trust.device_id, state=trust.state.name, reason=trust.reason,
+                          until=seconds_to_timestamp(trust.until) if trust.until else None)
 
 
 def challenge_to_proto(challenge: Challenge) -> pb.Challenge:

@@ -13,6 +13,7 @@ import structlog
 from detectors.events import Event
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.audit import Actor, Role
+from service.domain.challenge_results import ChallengeResults
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
 from service.domain.degraded import FailMode, unavailable_result
@@ -27,6 +28,7 @@ from service.rpc.auth import current_caller
 from service.rpc.batching import ScoreBatcher
 from service.rpc.converters import (
     challenge_to_proto,
+    device_trust_to_proto,
     event_from_request,
     freeze_to_proto,
     result_to_response,
@@ -56,11 +58,13 @@ class AccountGuardHandlers:
                  verification: VerificationService | None = None,
                  outcomes: OutcomeService | None = None,
                  worker: StoreWorker | None = None, fail_mode: FailMode = FailMode.CLOSED,
-                 score_timeout: float = 2.0, metrics: Metrics | None = None) -> None:
+                 score_timeout: float = 2.0, metrics: Metrics | None = None,
+                 challenge_results: ChallengeResults | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.verification = verification
         self.outcomes = outcomes
+        self.challenge_results = challenge_results
         self.worker = worker or StoreWorker()
         self.batcher = ScoreBatcher(self.worker, engine.score_batch, engine.score)
         self.store_health = StoreHealth(engine.store.ping, timeout=score_timeout)
@@ -184,10 +188,13 @@ class AccountGuardHandlers:
         account_id = check_id("account_id", request.account_id)
         structlog.contextvars.bind_contextvars(account_id=account_id)
         freezes = await self._run(self.engine.account_freezes, account_id)
+        devices, pending = await self._run(self.engine.account_trust, account_id)
         now = self.clock.now()
         status = pb.AccountStatus(account_id=account_id,
                                   freezes=[freeze_to_proto(f, now) for f in freezes],
-                                  frozen_features=[f.name for f in frozen_features(freezes)])
+                                  frozen_features=[f.name for f in frozen_features(freezes)],
+                                  devices=[device_trust_to_proto(d) for d in devices],
+                                  pending_event_ids=pending)
         if self.verification is not None:
             state = await self._run(self.verification.account_state, account_id)
             status.open_challenges.extend(challenge_to_proto(c) for c in state.open_challenges)
@@ -206,7 +213,7 @@ class AccountGuardHandlers:
                                  context: Context) -> pb.StartVerificationResponse:
         structlog.contextvars.bind_contextvars(account_id=request.account_id[:MAX_ID])
         started = await self._run(self._restore().start, request.account_id, request.method,
-                                  current_actor())
+                                  current_actor(), request.device_id, request.ip)
         challenge = started.challenge
         structlog.contextvars.bind_contextvars(challenge_id=challenge.challenge_id,
                                                delivery=started.delivery.name)
@@ -258,13 +265,29 @@ class AccountGuardHandlers:
             raise Unimplemented("outcomes are not configured on this server")
         structlog.contextvars.bind_contextvars(event_id=request.event_id[:MAX_ID],
                                                outcome=request.outcome)
-        lifted = await self._run(self.outcomes.report, request.event_id, request.outcome,
+        effect = await self._run(self.outcomes.report, request.event_id, request.outcome,
                                  current_actor())
-        freeze_id = lifted.freeze_id if lifted is not None else ""
-        if lifted is not None and self.metrics is not None:
+        freeze_id = effect.lifted.freeze_id if effect.lifted is not None else ""
+        if effect.lifted is not None and self.metrics is not None:
             self.metrics.freezes_lifted_by("outcome")
-        structlog.contextvars.bind_contextvars(lifted_freeze_id=freeze_id or None)
-        return pb.ReportOutcomeResponse(lifted_freeze_id=freeze_id)
+        structlog.contextvars.bind_contextvars(lifted_freeze_id=freeze_id or None,
+                                               placed_freeze_id=effect.placed_freeze_id or None)
+        return pb.ReportOutcomeResponse(lifted_freeze_id=freeze_id,
+                                        placed_freeze_id=effect.placed_freeze_id)
+
+    async def report_challenge_result(self, request: pb.ReportChallengeResultRequest,
+                                      context: Context) -> pb.ReportChallengeResultResponse:
+        if self.challenge_results is None:
+            raise Unimplemented("challenge results are not configured on this server")
+        structlog.contextvars.bind_contextvars(event_id=request.event_id[:MAX_ID],
+                                               result=request.result)
+        report = await self._run(self.challenge_results.report, request.event_id,
+                                 request.result, request.method, current_actor())
+        if self.metrics is not None:
+            self.metrics.challenge_result(report.result.name.lower())
+        structlog.contextvars.bind_contextvars(account_id=report.account_id,
+                                               learned=report.learned, note=report.note or None)
+        return pb.ReportChallengeResultResponse(learned=report.learned)
 
     def behaviors(self) -> dict[str, Callable[..., Any]]:
         return {
@@ -277,6 +300,7 @@ class AccountGuardHandlers:
             "Unfreeze": self.unfreeze,
             "EnrollAuthenticator": self.enroll_authenticator,
             "ReportOutcome": self.report_outcome,
+            "ReportChallengeResult": self.report_challenge_result,
         }
 
     def close(self) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from service.domain.audit import AuditEntry, AuditRecord, ChainCheck, verify_chain
+from service.domain.errors import ConcurrentUpdate
+from service.domain.feedback import ChallengeReport, FraudEvidence, OutcomeReport, TrustChange
 from service.domain.freezes import Freeze, FreezeState
-from service.domain.outcomes import OutcomeReport
 from service.domain.verification import Challenge, ChallengeState
 from service.storage.memory import InMemoryRiskStore
 
@@ -71,6 +72,62 @@ class InMemoryFreezeLedger:
         self.risk = risk
         self.challenges = challenges
         self.reports: dict[str, OutcomeReport] = {}
+        self.step_up_results: dict[str, ChallengeReport] = {}
+        self.evidence: list[FraudEvidence] = []
+
+    def commit_trust(self, change: TrustChange) -> bool:
+        if not self._holds(change):
+            return False
+        if change.profile is not None and not self.risk._version_holds(
+                change.account_id, change.expected_version):
+            raise ConcurrentUpdate(f"the profile of {change.account_id!r} changed")
+        if change.use_challenge is not None:
+            self.challenges.by_id[change.use_challenge.challenge_id] = replace(
+                change.use_challenge, state=ChallengeState.USED, used_at=change.audit[-1].at)
+        for freeze in change.lift:
+            self._replace(freeze)
+        if change.place is not None:
+            self.risk.freezes_by_account.setdefault(change.account_id, []).append(change.place)
+        if change.challenge_report is not None:
+            self.step_up_results[change.challenge_report.event_id] = change.challenge_report
+        if change.outcome is not None:
+            self.reports[change.outcome.event_id] = change.outcome
+        if change.withdraw_evidence_of:
+            self.evidence = [e for e in self.evidence
+                             if e.event_id != change.withdraw_evidence_of]
+        known = {(e.kind, e.key, e.event_id) for e in self.evidence}
+        self.evidence += [e for e in change.evidence if (e.kind, e.key, e.event_id) not in known]
+        if change.profile is not None:
+            self.risk._store_profile(change.profile)
+        self.risk.append_audit(change.audit)
+        return True
+
+    def _holds(self, change: TrustChange) -> bool:
+        """The conditions of :class:`TrustChange`, checked before anything is written."""
+        if change.use_challenge is not None:
+            stored = self.challenges.by_id.get(change.use_challenge.challenge_id)
+            if stored is None or stored.state is not ChallengeState.VERIFIED:
+                return False
+        if change.lift_strict and not all(self._stored_active(f.freeze_id) for f in change.lift):
+            return False
+        if (change.challenge_report is not None
+                and change.challenge_report.event_id in self.step_up_results):
+            return False
+        if change.outcome is not None:
+            stored_outcome = self.reports.get(change.outcome.event_id)
+            if (stored_outcome.outcome if stored_outcome else None) is not change.replaces_outcome:
+                return False
+        return True
+
+    def challenge_report(self, event_id: str) -> ChallengeReport | None:
+        return self.step_up_results.get(event_id)
+
+    def outcome_of(self, event_id: str) -> OutcomeReport | None:
+        return self.reports.get(event_id)
+
+    def fraud_evidence(self, account_id: str) -> list[FraudEvidence]:
+        return sorted((e for e in self.evidence if e.account_id == account_id),
+                      key=lambda e: (e.reported_at, e.kind.name, e.key))
 
     def _all(self) -> list[Freeze]:
         return [f for freezes in self.risk.freezes_by_account.values() for f in freezes]
@@ -144,6 +201,9 @@ class InMemoryFreezeLedger:
             del self.challenges.by_id[challenge_id]
         self.challenges.authenticators.pop(account_id, None)
         self.reports = {e: r for e, r in self.reports.items() if r.account_id != account_id}
+        self.step_up_results = {e: r for e, r in self.step_up_results.items()
+                                if r.account_id != account_id}
+        self.evidence = [e for e in self.evidence if e.account_id != account_id]
         redacted = 0
         for index, entry in enumerate(risk.audit):
             if entry.record.account_id == account_id:

@@ -9,12 +9,26 @@ from typing import Any
 
 import orjson
 
-from detectors.events import CreditFeature, EventKind
+from detectors.events import (
+    AccountChangeEvent,
+    CreditFeature,
+    Event,
+    EventKind,
+    TransactionEvent,
+    event_from_dict,
+)
 from detectors.reasons import Reason, ReasonCode
+from detectors.trust import EntityKind
 from service.domain.audit import AuditRecord
 from service.domain.decisions import Decision, ScoreResult
+from service.domain.feedback import (
+    ChallengeReport,
+    ChallengeResult,
+    FraudEvidence,
+    Outcome,
+    OutcomeReport,
+)
 from service.domain.freezes import Freeze, FreezeState
-from service.domain.outcomes import Outcome, OutcomeReport
 from service.domain.verification import Challenge, ChallengeState, VerificationMethod
 
 
@@ -42,6 +56,26 @@ def features_from_json(text: str) -> tuple[CreditFeature, ...]:
     return tuple(CreditFeature[name] for name in json.loads(text))
 
 
+def event_to_json(event: Event | None) -> str:
+    """The event as JSON ('' for none), enums by name as :func:`event_to_dict` writes them."""
+    if event is None:
+        return ""
+    fields: dict[str, Any] = {name: getattr(event, name) for name in event.__slots__}
+    if isinstance(event, TransactionEvent):
+        fields["feature"] = event.feature.name
+    elif isinstance(event, AccountChangeEvent):
+        fields["change"] = event.change.name
+    fields["kind"] = str(event.kind)
+    try:
+        return orjson.dumps(fields).decode()
+    except (orjson.JSONEncodeError, TypeError):  # text orjson refuses, a non-finite number
+        return json.dumps(fields)
+
+
+def event_from_json(text: str | None) -> Event | None:
+    return event_from_dict(json.loads(text)) if text else None
+
+
 def result_row(result: ScoreResult) -> dict[str, Any]:
     return {
         "event_id": result.event_id, "account_id": result.account_id,
@@ -51,6 +85,7 @@ def result_row(result: ScoreResult) -> dict[str, Any]:
         "freeze_id": result.freeze_id, "model_version": result.model_version,
         "scored_at": result.scored_at,
         "would_decision": result.would_decision.name if result.would_decision else "",
+        "event": event_to_json(result.event),
     }
 
 
@@ -62,7 +97,8 @@ def result_from_row(row: dict[str, Any]) -> ScoreResult:
         frozen_features=features_from_json(row["frozen_features"]),
         freeze_id=row["freeze_id"], model_version=row["model_version"],
         scored_at=float(row["scored_at"]),
-        would_decision=Decision[row["would_decision"]] if row.get("would_decision") else None)
+        would_decision=Decision[row["would_decision"]] if row.get("would_decision") else None,
+        event=event_from_json(row.get("event")))
 
 
 def freeze_row(freeze: Freeze) -> dict[str, Any]:
@@ -107,6 +143,7 @@ def challenge_row(challenge: Challenge) -> dict[str, Any]:
         "attempts_allowed": challenge.attempts_allowed, "code_mac": challenge.code_mac,
         "failures": challenge.failures, "state": challenge.state.value,
         "verified_at": challenge.verified_at, "used_at": challenge.used_at,
+        "device_id": challenge.device_id, "ip": challenge.ip,
     }
 
 
@@ -117,12 +154,37 @@ def challenge_from_row(row: dict[str, Any]) -> Challenge:
         created_at=float(row["created_at"]), expires_at=float(row["expires_at"]),
         attempts_allowed=int(row["attempts_allowed"]), code_mac=row["code_mac"],
         failures=int(row["failures"]), state=ChallengeState(row["state"]),
-        verified_at=_optional_float(row["verified_at"]), used_at=_optional_float(row["used_at"]))
+        verified_at=_optional_float(row["verified_at"]), used_at=_optional_float(row["used_at"]),
+        device_id=row.get("device_id") or "", ip=row.get("ip") or "")
 
 
 def outcome_from_row(row: dict[str, Any]) -> OutcomeReport:
     return OutcomeReport(row["event_id"], row["account_id"], Outcome[row["outcome"]],
                          float(row["reported_at"]), row["reported_by"])
+
+
+def challenge_report_row(report: ChallengeReport) -> dict[str, Any]:
+    return {"event_id": report.event_id, "account_id": report.account_id,
+            "result": report.result.name, "method": report.method,
+            "reported_at": report.reported_at, "reported_by": report.reported_by,
+            "learned": int(report.learned), "note": report.note}
+
+
+def challenge_report_from_row(row: dict[str, Any]) -> ChallengeReport:
+    return ChallengeReport(row["event_id"], row["account_id"], ChallengeResult[row["result"]],
+                           row["method"], float(row["reported_at"]), row["reported_by"],
+                           bool(row["learned"]), row["note"])
+
+
+def evidence_row(evidence: FraudEvidence) -> dict[str, Any]:
+    return {"entity_kind": evidence.kind.name, "entity_key": evidence.key,
+            "account_id": evidence.account_id, "event_id": evidence.event_id,
+            "reported_at": evidence.reported_at}
+
+
+def evidence_from_row(row: dict[str, Any]) -> FraudEvidence:
+    return FraudEvidence(EntityKind[row["entity_kind"]], row["entity_key"], row["account_id"],
+                         row["event_id"], float(row["reported_at"]))
 
 
 def _optional_float(value: Any) -> float | None:

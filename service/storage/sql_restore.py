@@ -8,24 +8,29 @@ audit entries, so a lost race writes nothing and reports False.
 from __future__ import annotations
 
 from service.domain.audit import AuditEntry, AuditRecord, ChainCheck
+from service.domain.errors import ConcurrentUpdate
+from service.domain.feedback import ChallengeReport, FraudEvidence, OutcomeReport, TrustChange
 from service.domain.freezes import Freeze, FreezeState
-from service.domain.outcomes import OutcomeReport
 from service.domain.verification import Challenge, ChallengeState
 from service.storage.records import (
     challenge_from_row,
+    challenge_report_from_row,
+    challenge_report_row,
     challenge_row,
+    evidence_from_row,
+    evidence_row,
     freeze_from_row,
     freeze_row,
     outcome_from_row,
 )
 from service.storage.sql_database import Connection, SqlDatabase, store_errors
-from service.storage.sql_risk import INSERT_FREEZE
+from service.storage.sql_risk import INSERT_FREEZE, ProfileCache, store_profiles
 
 INSERT_CHALLENGE = (
     "INSERT INTO challenges (challenge_id, account_id, method, started_by, created_at, "
-    "expires_at, attempts_allowed, code_mac, failures, state, verified_at, used_at) VALUES "
-    "(:challenge_id, :account_id, :method, :started_by, :created_at, :expires_at, "
-    ":attempts_allowed, :code_mac, :failures, :state, :verified_at, :used_at)"
+    "expires_at, attempts_allowed, code_mac, failures, state, verified_at, used_at, device_id, "
+    "ip) VALUES (:challenge_id, :account_id, :method, :started_by, :created_at, :expires_at, "
+    ":attempts_allowed, :code_mac, :failures, :state, :verified_at, :used_at, :device_id, :ip)"
 )
 UPDATE_CHALLENGE = (
     "UPDATE challenges SET failures = :failures, state = :state, verified_at = :verified_at, "
@@ -36,11 +41,13 @@ UPDATE_CHALLENGE = (
 
 # Tables holding an account's own data, erased by ForgetAccount (the audit log is redacted).
 ERASED_TABLES = ("profiles", "scored_events", "freezes", "challenges", "verification_failures",
-                 "verification_locks", "authenticators", "outcomes")
+                 "verification_locks", "authenticators", "outcomes", "challenge_results",
+                 "fraud_evidence")
 # Per-event records and profiles older than the retention age go (table, time column).
 PRUNED = (("scored_events", "scored_at"), ("profiles", "updated_at"),
           ("challenges", "created_at"), ("verification_failures", "at"),
-          ("outcomes", "reported_at"))
+          ("outcomes", "reported_at"), ("challenge_results", "reported_at"),
+          ("fraud_evidence", "reported_at"))
 
 
 class _Abort(Exception):
@@ -128,9 +135,98 @@ class SqlVerificationStore:
         return (bytes(row["sealed_secret"]), int(row["last_step"])) if row else None
 
 
+class _ProfileMoved(Exception):
+    """The profile changed since it was read: roll back, then raise ConcurrentUpdate."""
+
+
 class SqlFreezeLedger:
-    def __init__(self, database: SqlDatabase) -> None:
+    """``profiles``: where the risk store keeps profiles when not in the database (Redis), so
+    a lesson's profile goes where the engine reads it."""
+
+    def __init__(self, database: SqlDatabase, profiles: ProfileCache | None = None) -> None:
         self.database = database
+        self.profiles = profiles
+
+    @store_errors
+    def commit_trust(self, change: TrustChange) -> bool:
+        try:
+            with self.database.transaction() as db:
+                self._apply(db, change)
+                if change.profile is not None and not store_profiles(
+                        db, self.profiles,
+                        {change.account_id: (change.expected_version, change.profile)},
+                        change.audit[-1].at if change.audit else 0.0):
+                    raise _ProfileMoved
+        except _Abort:
+            return False
+        except _ProfileMoved:
+            raise ConcurrentUpdate(f"the profile of {change.account_id!r} changed") from None
+        return True
+
+    def _apply(self, db: Connection, change: TrustChange) -> None:
+        """Everything but the profile, in the open transaction; _Abort if a condition fails."""
+        if change.use_challenge is not None and not db.execute(
+                "UPDATE challenges SET state = ?, used_at = ? WHERE challenge_id = ? "
+                "AND state = ?", (ChallengeState.USED.value, change.audit[-1].at,
+                                  change.use_challenge.challenge_id,
+                                  ChallengeState.VERIFIED.value)).rowcount:
+            raise _Abort
+        for freeze in change.lift:
+            if not self._lift(db, freeze) and change.lift_strict:
+                raise _Abort
+        if change.place is not None:
+            db.execute(INSERT_FREEZE, freeze_row(change.place))
+        if change.challenge_report is not None and not db.execute(
+                "INSERT INTO challenge_results (event_id, account_id, result, method, "
+                "reported_at, reported_by, learned, note) VALUES (:event_id, :account_id, "
+                ":result, :method, :reported_at, :reported_by, :learned, :note) "
+                "ON CONFLICT DO NOTHING", challenge_report_row(change.challenge_report)).rowcount:
+            raise _Abort
+        if change.outcome is not None:
+            self._store_outcome(db, change.outcome, change.replaces_outcome is not None,
+                                change.replaces_outcome.name if change.replaces_outcome else "")
+        if change.withdraw_evidence_of:
+            db.execute("DELETE FROM fraud_evidence WHERE event_id = ?",
+                       (change.withdraw_evidence_of,))
+        for evidence in change.evidence:
+            db.execute("INSERT INTO fraud_evidence (entity_kind, entity_key, account_id, "
+                       "event_id, reported_at) VALUES (:entity_kind, :entity_key, :account_id, "
+                       ":event_id, :reported_at) ON CONFLICT DO NOTHING", evidence_row(evidence))
+        self.database.append_audit(db, change.audit)
+
+    @staticmethod
+    def _store_outcome(db: Connection, report: OutcomeReport, replacing: bool,
+                       expected: str) -> None:
+        values = (report.event_id, report.account_id, report.outcome.name, report.reported_at,
+                  report.reported_by)
+        if not replacing:
+            stored = db.execute("INSERT INTO outcomes (event_id, account_id, outcome, "
+                                "reported_at, reported_by) VALUES (?, ?, ?, ?, ?) "
+                                "ON CONFLICT DO NOTHING", values)
+        else:
+            stored = db.execute("UPDATE outcomes SET outcome = ?, reported_at = ?, "
+                                "reported_by = ? WHERE event_id = ? AND outcome = ?",
+                                (*values[2:], report.event_id, expected))
+        if not stored.rowcount:
+            raise _Abort
+
+    @store_errors
+    def challenge_report(self, event_id: str) -> ChallengeReport | None:
+        row = self.database.query_one("SELECT * FROM challenge_results WHERE event_id = ?",
+                                      (event_id,))
+        return challenge_report_from_row(dict(row)) if row else None
+
+    @store_errors
+    def outcome_of(self, event_id: str) -> OutcomeReport | None:
+        row = self.database.query_one("SELECT * FROM outcomes WHERE event_id = ?", (event_id,))
+        return outcome_from_row(dict(row)) if row else None
+
+    @store_errors
+    def fraud_evidence(self, account_id: str) -> list[FraudEvidence]:
+        rows = self.database.query("SELECT * FROM fraud_evidence WHERE account_id = ? "
+                                   "ORDER BY reported_at, entity_kind, entity_key",
+                                   (account_id,))
+        return [evidence_from_row(dict(row)) for row in rows]
 
     @store_errors
     def find_freeze(self, freeze_id: str) -> Freeze | None:

@@ -30,9 +30,9 @@ from service.storage.sql_database import Connection, SqlDatabase, store_errors
 
 INSERT_RESULT = (
     "INSERT INTO scored_events (event_id, account_id, kind, risk, decision, reasons, "
-    "frozen_features, freeze_id, model_version, scored_at, would_decision) VALUES (:event_id, "
-    ":account_id, :kind, :risk, :decision, :reasons, :frozen_features, :freeze_id, "
-    ":model_version, :scored_at, :would_decision) ON CONFLICT DO NOTHING"
+    "frozen_features, freeze_id, model_version, scored_at, would_decision, event) VALUES ("
+    ":event_id, :account_id, :kind, :risk, :decision, :reasons, :frozen_features, :freeze_id, "
+    ":model_version, :scored_at, :would_decision, :event) ON CONFLICT DO NOTHING"
 )
 INSERT_FREEZE = (
     "INSERT INTO freezes (freeze_id, account_id, event_id, features, reasons, risk, created_at, "
@@ -93,6 +93,27 @@ def _chunks(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
         width = 1 << (len(chunk) - 1).bit_length()
         chunk += chunk[-1:] * (width - len(chunk))
         yield chunk, ", ".join("?" * width)
+
+
+def store_profiles(db: Connection, cache: ProfileCache | None,
+                   updates: dict[str, tuple[int, AccountProfile]], at: float) -> bool:
+    """Store each profile if it is still at its expected version (ANY_VERSION: whatever it is);
+    all or none. Inside the transaction, last, so a refusal rolls everything back."""
+    if cache is not None:
+        return cache.swap(updates)
+    for account, (version, profile) in updates.items():
+        data = dump_profile(profile)
+        if version == ANY_VERSION:
+            db.execute("INSERT INTO profiles (account_id, data, updated_at, version) "
+                       "VALUES (?, ?, ?, 1) ON CONFLICT (account_id) DO UPDATE SET "
+                       "data = excluded.data, updated_at = excluded.updated_at, "
+                       "version = profiles.version + 1", (account, data, at))
+            continue
+        stored = (db.execute(INSERT_PROFILE, (account, data, at)) if version == 0
+                  else db.execute(UPDATE_PROFILE, (data, at, account, version)))
+        if not stored.rowcount:
+            return False
+    return True
 
 
 class _Rollback(Exception):
@@ -208,22 +229,8 @@ class SqlRiskStore:
 
     def _store_profiles(self, db: Connection, updates: dict[str, tuple[int, AccountProfile]],
                         at: float) -> bool:
-        """Inside the transaction (last, so a refusal rolls everything back)."""
-        if self.profiles is not None:
-            return self.profiles.swap(updates)
-        for account, (version, profile) in updates.items():
-            data = dump_profile(profile)
-            if version == ANY_VERSION:
-                db.execute("INSERT INTO profiles (account_id, data, updated_at, version) "
-                           "VALUES (?, ?, ?, 1) ON CONFLICT (account_id) DO UPDATE SET "
-                           "data = excluded.data, updated_at = excluded.updated_at, "
-                           "version = profiles.version + 1", (account, data, at))
-                continue
-            stored = (db.execute(INSERT_PROFILE, (account, data, at)) if version == 0
-                      else db.execute(UPDATE_PROFILE, (data, at, account, version)))
-            if not stored.rowcount:
-                return False
-        return True
+        return store_profiles(db, self.profiles, updates, at)
+
 
     @store_errors
     def forget_profile(self, account_id: str) -> None:

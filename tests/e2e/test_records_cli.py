@@ -17,8 +17,8 @@ from detectors.simulation import read_jsonl
 from service.cli import main
 from service.domain.audit import AuditRecord
 from service.domain.decisions import Decision, ScoreResult
+from service.domain.feedback import Outcome, OutcomeReport
 from service.domain.freezes import Freeze
-from service.domain.outcomes import Outcome, OutcomeReport
 from service.evaluation.outcomes import REPORTED_FRAUD, read_outcomes, relabel, write_outcomes
 from service.storage.sql_restore import SqlFreezeLedger
 from service.storage.sqlite import SqliteRiskStore

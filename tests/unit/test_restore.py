@@ -20,8 +20,9 @@ from service.domain.errors import (
     NotFound,
     RateLimited,
 )
+from service.domain.feedback import Outcome
 from service.domain.freezes import FreezeState
-from service.domain.outcomes import Outcome, OutcomeService
+from service.domain.outcomes import OutcomeService
 from service.domain.policy import RiskPolicy
 from service.domain.restore import UNUSABLE_CHALLENGE, VerificationService
 from service.domain.verification import (
@@ -135,7 +136,8 @@ def test_takeover_is_restored_by_the_right_code(rig):
     assert rig.ledger.verify_audit_chain().intact
     actions = [e.record.action for e in rig.ledger.audit_trail("a", 0, 100)]
     assert actions == ["freeze.placed", "verification.started", "verification.failed",
-                       "verification.succeeded", "freeze.lifted", "verification.used"]
+                       "verification.succeeded", "freeze.lifted", "verification.used",
+                       "restore.unlearned"]
 
 
 def test_code_is_stored_only_as_a_mac(tmp_path):
@@ -335,14 +337,17 @@ def test_no_enrolment_while_frozen(rig):
 
 def test_confirmed_legitimate_from_the_risk_team_lifts_the_freeze(rig):
     result = _frozen(rig)
-    assert rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, VERIFIER) is None
-    assert len(rig.engine.account_freezes("a")) == 1
-    lifted = rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, ADMIN)
+    lifted = rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, VERIFIER).lifted
+    assert lifted is not None
     assert lifted.freeze_id == result.freeze_id
     assert lifted.state is FreezeState.LIFTED_OUTCOME
     assert rig.engine.account_freezes("a") == []
     assert [(o.event_id, o.outcome) for o in rig.ledger.outcomes()] == [
         ("bad", Outcome.CONFIRMED_LEGITIMATE)]
+    # The same report again changes nothing; the opposite one is for an admin only.
+    assert rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, VERIFIER).lifted is None
+    with pytest.raises(FailedPrecondition, match="only an admin"):
+        rig.outcomes.report("bad", Outcome.CONFIRMED_FRAUD, VERIFIER)
 
 
 def test_outcomes_are_validated(rig):
@@ -351,8 +356,9 @@ def test_outcomes_are_validated(rig):
     _frozen(rig)
     with pytest.raises(InvalidArgument, match="outcome"):
         rig.outcomes.report("bad", 0, ADMIN)
-    rig.outcomes.report("bad", Outcome.CONFIRMED_FRAUD, ADMIN)
-    assert len(rig.engine.account_freezes("a")) == 1
+    placed = rig.outcomes.report("bad", Outcome.CONFIRMED_FRAUD, ADMIN).placed_freeze_id
+    assert placed
+    assert [f.freeze_id for f in rig.engine.account_freezes("a")][-1] == placed
 
 
 def test_admin_freeze_lift_and_listing(rig):

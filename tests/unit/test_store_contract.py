@@ -93,7 +93,7 @@ def test_sqlite_survives_reopen_and_audits_freezes(tmp_path):
                        AccountProfile.new("a1"), _freeze())
     store.close()
     again = SqliteRiskStore(path)
-    assert again.schema_version == 6
+    assert again.schema_version == 7
     assert again.freezes("a1") == [_freeze()]
     [entry] = again.audit_entries("a1")
     assert entry.action == "freeze.placed"
