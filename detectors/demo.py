@@ -23,14 +23,19 @@ USER_AGENT = "AcmePay/5.2 (iPhone; iOS 18.1)"
 PAYEES = ("grocer-4411", "transit-berlin", "cafe-mitte", "bookshop-12")
 
 
+# Days of ordinary history: a week and a day, so the account is past its new-account week
+# (service/domain/engine.py TrustSettings) when the takeover comes.
+WEEK_DAYS = 8
+
+
 def normal_week(account_id: str, start: float, prefix: str | None = None) -> list[Event]:
-    """Seven days from ``start`` (best a midnight UTC): two sign-ins a day from the home
+    """WEEK_DAYS days from ``start`` (best a midnight UTC): two sign-ins a day from the home
     network on the usual phone, and one or two card payments of 8 to 60 EUR. Event and device
     ids start with ``prefix`` (default: the account id)."""
     prefix = prefix or account_id
     device = f"{prefix}-phone"
     events: list[Event] = []
-    for day in range(7):
+    for day in range(WEEK_DAYS):
         base = start + day * DAY
         for n, hour in enumerate((7.5, 19.0)):
             events.append(LoginEvent(
@@ -80,4 +85,5 @@ def takeover(account_id: str, at: float, prefix: str | None = None) -> list[Even
 
 def takeover_start(week_start: float) -> float:
     """30 minutes after the last sign-in of :func:`normal_week`."""
-    return week_start + 6 * DAY + 19.5 * HOUR + 6 * 60
+    last = WEEK_DAYS - 1
+    return week_start + last * DAY + 19.5 * HOUR + last * 60

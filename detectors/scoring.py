@@ -46,7 +46,7 @@ class Scorer:
         self.model = model
         self.accumulator = RiskAccumulator.from_dict(model.metadata.get("accumulation"))
         population = model.metadata.get("population") or {}
-        # What only 1% of the training population's honest transactions reach (a model trained
+        # What only 5% of the training population's honest transactions reach (a model trained
         # before this was kept: the amount prior's mean plus two spreads, about 800.00).
         self.large_amount_minor = float(population.get(
             "large_amount_minor", math.expm1(PRIOR_AMOUNT_LOG_MEAN + 2 * PRIOR_AMOUNT_LOG_STD)))

@@ -207,12 +207,12 @@ def calibrate_accumulator(tables: dict[EventKind, KindTable], kinds: dict[EventK
 
 def population_figures(transactions: KindTable) -> dict[str, float]:
     """What a new account is compared with where its own history says nothing yet: the amount
-    only 1% of honest transactions reach."""
+    only 5% of honest transactions reach."""
     honest = [a for a, bad in zip(transactions.amount_minor, transactions.is_attack, strict=True)
               if not bad]
     if len(honest) < 100:
         return {}
-    return {"large_amount_minor": float(np.quantile(np.asarray(honest, dtype=np.float64), 0.99))}
+    return {"large_amount_minor": float(np.quantile(np.asarray(honest, dtype=np.float64), 0.95))}
 
 
 def _versions() -> dict[str, str]:

@@ -76,7 +76,7 @@ class Distrust:
     """The strongest active distrust an event meets on its account."""
 
     source: DistrustSource
-    failures: int  # failed or abandoned step-ups behind it (summed over the event's entities)
+    failures: int  # failed or abandoned step-ups behind it (the most of any of its entities)
     until: float
     kinds: tuple[EntityKind, ...]
 
@@ -102,7 +102,7 @@ def distrust_of(profile: AccountProfile, event: Event, now: float) -> Distrust |
     if not found:
         return None
     return Distrust(source=DistrustSource(int(max(entry[2] for _, entry in found))),
-                    failures=int(sum(entry[1] for _, entry in found)),
+                    failures=int(max(entry[1] for _, entry in found)),
                     until=max(entry[0] for _, entry in found),
                     kinds=tuple(kind for kind, _ in found))
 
