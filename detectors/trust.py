@@ -196,17 +196,18 @@ class JudgedAbandoned:
 
 
 def judge_abandoned(profile: AccountProfile, now: float, after_seconds: float,
-                    distrust_seconds: float) -> list[JudgedAbandoned]:
+                    distrust_seconds: float, as_evidence: bool = True) -> list[JudgedAbandoned]:
     """Step-ups pending for longer than ``after_seconds`` at ``now`` (the time of the account's
-    next event) are judged abandoned: each counts as a failed step-up. Returns those that
-    counted against a device or network."""
+    next event) are judged abandoned: each counts as a failed step-up (or, without
+    ``as_evidence``, is only no longer pending). Returns those that counted against a device
+    or network."""
     judged: list[JudgedAbandoned] = []
     for event_id, entry in profile.step_ups.items():
         at, state, device, ip = float(entry[0]), entry[1], str(entry[2]), str(entry[3])
         if state == StepUpState.PENDING and now - at > after_seconds:
             entry[1] = int(StepUpState.JUDGED_ABANDONED)
             entities = Entities(device, network_prefix(ip) if ip else "")
-            if step_up_failed(profile, at, entities, at + distrust_seconds):
+            if as_evidence and step_up_failed(profile, at, entities, at + distrust_seconds):
                 judged.append(JudgedAbandoned(event_id, at, device, ip))
     return judged
 

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     challenge_abandon_minutes: float = Field(
         15.0, gt=0, description="a challenged event without a reported step-up result this long"
         " before the account's next event is judged abandoned")
+    unreported_challenges: Literal["abandoned", "ignored"] = Field(
+        "abandoned", description="what an unreported challenge is when judged: abandoned "
+        "(evidence against its device and network) or ignored (no longer pending, nothing "
+        "learned), for gateways that do not report step-up results yet")
     distrust_days: float = Field(
         7.0, gt=0, description="how long a failed or abandoned step-up, or a restore from "
         "another device, keeps a device or network untrusted on the account")
@@ -156,6 +160,7 @@ class Settings(BaseSettings):
     def trust(self) -> TrustSettings:
         return TrustSettings(
             abandon_after_seconds=self.challenge_abandon_minutes * 60.0,
+            unreported_is_evidence=self.unreported_challenges == "abandoned",
             distrust_seconds=self.distrust_days * 86400.0,
             new_account_days=self.new_account_days, new_account_events=self.new_account_events,
             contact_change_guard_seconds=self.contact_change_guard_days * 86400.0,

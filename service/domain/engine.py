@@ -64,8 +64,11 @@ class TrustSettings:
     """The trust loop's times and sizes (see detectors.trust)."""
 
     # A challenged event without a result this long before the account's next event is
-    # judged abandoned.
+    # judged abandoned...
     abandon_after_seconds: float = 15 * 60.0
+    # ...and counts as a failed step-up (False: it is only no longer pending, for gateways
+    # that do not report step-up results yet).
+    unreported_is_evidence: bool = True
     # How long a failed or abandoned step-up, or a restore from another device, keeps a device
     # or network untrusted on the account.
     distrust_seconds: float = 7 * 86400.0
@@ -214,7 +217,7 @@ class RiskEngine:
             return ()
         trust = self.settings.trust
         return tuple(judge_abandoned(profile, event.occurred_at, trust.abandon_after_seconds,
-                                     trust.distrust_seconds))
+                                     trust.distrust_seconds, trust.unreported_is_evidence))
 
     def _record_abandoned(self, account_id: str, abandoned: Sequence[JudgedAbandoned]) -> None:
         """Abandoned step-ups count for the crowd signal as failed sign-ins do."""

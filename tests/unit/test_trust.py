@@ -136,3 +136,12 @@ def test_the_model_does_not_freeze_a_new_account():
 def test_entities_of_an_event():
     assert Entities.of(_login("e", 0, device="d", ip="203.0.113.9")) == Entities(
         "d", "203.0.113", "")
+
+
+def test_unreported_challenges_can_be_ignored_instead_of_held_against_the_device():
+    profile = _seasoned()
+    attempt = _login("x", 20 * HOUR, device="laptop", ip="45.33.101.7")
+    hold_step_up(profile, attempt)
+    assert judge_abandoned(profile, 21 * HOUR, 15 * 60, WEEK, as_evidence=False) == []
+    assert pending_step_ups(profile) == []
+    assert profile.distrust == {}
