@@ -24,6 +24,7 @@ from detectors.events import (
 )
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
+from service.bootstrap import Application
 from service.config import Settings
 from service.rpc.converters import event_to_request
 from tests.conftest import running_server
@@ -321,3 +322,15 @@ def test_audit_mode_challenge_result_is_recorded_and_teaches_nothing(
         with pytest.raises(grpc.RpcError) as different:
             gateway.result("au-new", pb.CHALLENGE_FAILED)
         assert _code(different.value) == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_reported_results_are_counted(gateway: Gateway, server_app: Application) -> None:
+    gateway.history("mc")
+    assert gateway.score(_login("mc-new", "mc", AT, "new-phone", MUNICH)).decision \
+        == pb.CHALLENGE
+    gateway.result("mc-new", pb.CHALLENGE_PASSED)
+    registry = server_app.metrics.registry
+    assert registry.get_sample_value("acctguard_challenge_results_total",
+                                     {"result": "passed"}) == 1.0
+    assert registry.get_sample_value("acctguard_challenge_results_total",
+                                     {"result": "failed"}) is None
