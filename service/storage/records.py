@@ -73,7 +73,7 @@ def event_to_json(event: Event | None) -> str:
 
 
 def event_from_json(text: str | None) -> Event | None:
-    return event_from_dict(json.loads(text)) if text else None
+    return event_from_dict(orjson.loads(text)) if text else None
 
 
 def result_row(result: ScoreResult) -> dict[str, Any]:
