@@ -69,9 +69,10 @@ class OutcomeService:
         account = known.account_id
         stored = self.ledger.outcome_of(event_id)
         now = self.clock.now()
-        if stored is not None and stored.outcome is outcome:
-            return OutcomeEffect(placed_freeze_id=self._fraud_freeze_id(account, now)
-                                 if outcome is Outcome.CONFIRMED_FRAUD else "")
+        if stored is not None and stored.outcome is outcome:  # the same report: same answer
+            if outcome is Outcome.CONFIRMED_FRAUD:
+                return OutcomeEffect(placed_freeze_id=self._fraud_freeze_id(account, now))
+            return OutcomeEffect(lifted=self._lifted_by_outcome(known.freeze_id, event_id))
         if stored is not None and not actor.is_admin:
             raise FailedPrecondition(f"outcome: the event was already reported "
                                      f"{stored.outcome.name}; only an admin may report otherwise")
@@ -139,6 +140,13 @@ class OutcomeService:
         """The account's active confirmed-fraud freeze, if any ('' if none)."""
         return next((f.freeze_id for f in self.risk.freezes(account_id)
                      if f.is_active(now) and _is_fraud_freeze(f)), "")
+
+    def _lifted_by_outcome(self, freeze_id: str, event_id: str) -> Freeze | None:
+        freeze = self.ledger.find_freeze(freeze_id) if freeze_id else None
+        if freeze is None or freeze.event_id != event_id \
+                or freeze.state is not FreezeState.LIFTED_OUTCOME:
+            return None
+        return freeze
 
     def _lift_caused_freeze(self, freeze_id: str, event_id: str, now: float,
                             actor: Actor) -> Freeze | None:

@@ -344,8 +344,11 @@ def test_confirmed_legitimate_from_the_risk_team_lifts_the_freeze(rig):
     assert rig.engine.account_freezes("a") == []
     assert [(o.event_id, o.outcome) for o in rig.ledger.outcomes()] == [
         ("bad", Outcome.CONFIRMED_LEGITIMATE)]
-    # The same report again changes nothing; the opposite one is for an admin only.
-    assert rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, VERIFIER).lifted is None
+    # The same report again changes nothing and answers the same; the opposite one is for an
+    # admin only.
+    again = rig.outcomes.report("bad", Outcome.CONFIRMED_LEGITIMATE, VERIFIER).lifted
+    assert again is not None
+    assert again.freeze_id == lifted.freeze_id
     with pytest.raises(FailedPrecondition, match="only an admin"):
         rig.outcomes.report("bad", Outcome.CONFIRMED_FRAUD, VERIFIER)
 
