@@ -334,3 +334,26 @@ def test_reported_results_are_counted(gateway: Gateway, server_app: Application)
                                      {"result": "passed"}) == 1.0
     assert registry.get_sample_value("acctguard_challenge_results_total",
                                      {"result": "failed"}) is None
+
+
+def test_an_admin_reverses_a_fraud_report(gateway: Gateway, stub: rpc.AccountGuardStub) -> None:
+    gateway.history("rv")
+    transfer = {"payee": "landlord-9", "amount": 4000, "feature": CreditFeature.TRANSFER_OUT}
+    assert gateway.score(_payment("rv-1", "rv", AT, "rv-phone", HOME, **transfer)).decision \
+        == pb.ALLOW
+    fraud = stub.ReportOutcome(pb.ReportOutcomeRequest(event_id="rv-1",
+                                                       outcome=pb.CONFIRMED_FRAUD), timeout=10)
+    assert len(gateway.status("rv").frozen_features) == 5
+    # The risk team (admin) finds it was the holder after all: the fraud freeze goes, and the
+    # payee is trusted again.
+    stub.ReportOutcome(pb.ReportOutcomeRequest(event_id="rv-1", outcome=pb.CONFIRMED_LEGITIMATE),
+                       timeout=10)
+    assert not gateway.status("rv").freezes
+    assert gateway.score(_payment("rv-2", "rv", AT + 600, "rv-phone", HOME, **transfer)
+                         ).decision == pb.ALLOW
+    # And back again: legitimate then fraud freezes.
+    again = stub.ReportOutcome(pb.ReportOutcomeRequest(event_id="rv-1",
+                                                       outcome=pb.CONFIRMED_FRAUD), timeout=10)
+    assert again.placed_freeze_id
+    assert again.placed_freeze_id != fraud.placed_freeze_id
+    assert len(gateway.status("rv").frozen_features) == 5
