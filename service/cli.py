@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 import structlog
 
-from service.cli_client import ClientOptions, client_options
+from service.cli_client import ClientOptions, client_options, rpc_failure
 from service.cli_records import audit, outcomes
-from service.cli_restore import admin, report_outcome, unfreeze, verify
+from service.cli_restore import admin, challenge, report_outcome, unfreeze, verify
 from service.cli_tokens import token
 from service.config import Settings
 from service.console.cli import console
@@ -43,6 +43,7 @@ main.add_command(token)
 main.add_command(audit)
 main.add_command(outcomes)
 main.add_command(verify)
+main.add_command(challenge)
 main.add_command(unfreeze)
 main.add_command(admin)
 main.add_command(console)
@@ -321,7 +322,8 @@ def score(source: TextIO, target: str | None, timeout: float, client: ClientOpti
 @click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
 @client_options
 def status(account: str, target: str | None, client: ClientOptions) -> None:
-    """Print an account's active freezes."""
+    """Print an account's active freezes, open challenges, devices with their trust state and
+    challenged events awaiting a result (every field, empty ones too)."""
     import grpc
     from google.protobuf.json_format import MessageToDict
 
@@ -334,8 +336,9 @@ def status(account: str, target: str | None, client: ClientOptions) -> None:
             reply = stub.GetAccountStatus(pb.GetAccountStatusRequest(account_id=account),
                                           timeout=5.0, metadata=client.metadata)
         except grpc.RpcError as exc:
-            raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
-    click.echo(json.dumps(MessageToDict(reply, preserving_proto_field_name=True), indent=2))
+            raise rpc_failure(exc) from exc
+    click.echo(json.dumps(MessageToDict(reply, preserving_proto_field_name=True,
+                                        always_print_fields_with_no_presence=True), indent=2))
 
 
 @main.command()

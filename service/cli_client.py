@@ -1,5 +1,5 @@
 """Connection options shared by the client commands (score, status, health): a bearer token
-and TLS/mTLS files, so they work against a secured server."""
+and TLS/mTLS files, so they work against a secured server; and how a failed call is told."""
 
 from __future__ import annotations
 
@@ -55,6 +55,16 @@ def _read(path: Path | None) -> bytes | None:
         return path.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def rpc_failure(exc: grpc.RpcError) -> click.ClickException:
+    """A failed call as a one-line error (``CODE: details``), for ``raise ... from exc``: click
+    prints it and exits 1, with no traceback."""
+    code = getattr(exc, "code", None)
+    name = code().name if callable(code) else "UNKNOWN"
+    details = getattr(exc, "details", None)
+    text = " ".join(str((details() if callable(details) else "") or "").split())
+    return click.ClickException(f"{name}: {text}" if text else name)
 
 
 def client_options(command: Callable[..., None]) -> Callable[..., None]:

@@ -1,5 +1,6 @@
-"""Client commands for the restore path and the admin service: `acctguard verify ...`,
-`unfreeze`, `outcomes report`, `admin ...`. Each prints the reply as JSON."""
+"""Client commands for the restore path, feedback and the admin service: `acctguard verify
+...`, `unfreeze`, `outcomes report`, `challenge result`, `admin ...`. Each prints the reply as
+JSON."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from typing import Any
 
 import click
 
-from service.cli_client import ClientOptions, client_options
+from service.cli_client import ClientOptions, client_options, rpc_failure
 from service.config import Settings
 
 target_option = click.option("--target", default=None, help="host:port [env ACCTGUARD_LISTEN]")
 
 
 def _call(client: ClientOptions, target: str | None, admin: bool, method: str,
-          request: Any) -> None:
+          request: Any, *, defaults: bool = False) -> Any:
+    """Call ``method`` and print its reply as JSON; ``defaults`` prints fields left at their
+    default too (``false``, ``""``, ``[]``), for replies whose every field should show. A failed
+    call is a one-line error and exit status 1."""
     import grpc
     from google.protobuf.json_format import MessageToDict
 
@@ -27,8 +31,11 @@ def _call(client: ClientOptions, target: str | None, admin: bool, method: str,
         try:
             reply = getattr(stub, method)(request, timeout=10.0, metadata=client.metadata)
         except grpc.RpcError as exc:
-            raise click.ClickException(f"{exc.code().name}: {exc.details()}") from exc
-    click.echo(json.dumps(MessageToDict(reply, preserving_proto_field_name=True), indent=2))
+            raise rpc_failure(exc) from exc
+    click.echo(json.dumps(MessageToDict(reply, preserving_proto_field_name=True,
+                                        always_print_fields_with_no_presence=defaults),
+                          indent=2))
+    return reply
 
 
 def _pb() -> Any:
@@ -45,14 +52,18 @@ def verify() -> None:
 @click.option("--account", required=True)
 @click.option("--method", type=click.Choice(["code", "totp"]), default="code", show_default=True,
               help="code: a one-time code (webhook, or returned to you); totp: authenticator app")
+@click.option("--device", "device_id", default="",
+              help="device id of the party verifying (optional)")
+@click.option("--ip", default="", help="IP address of the party verifying (optional)")
 @target_option
 @client_options
-def verify_start(account: str, method: str, target: str | None, client: ClientOptions) -> None:
+def verify_start(account: str, method: str, device_id: str, ip: str, target: str | None,
+                 client: ClientOptions) -> None:
     """Open a challenge; prints its id (and the code, when you are to deliver it)."""
     pb = _pb()
     chosen = pb.ONE_TIME_CODE if method == "code" else pb.TOTP
-    _call(client, target, False, "StartVerification",
-          pb.StartVerificationRequest(account_id=account, method=chosen))
+    _call(client, target, False, "StartVerification", pb.StartVerificationRequest(
+        account_id=account, method=chosen, device_id=device_id, ip=ip))
 
 
 @verify.command("complete")
@@ -62,10 +73,14 @@ def verify_start(account: str, method: str, target: str | None, client: ClientOp
 @client_options
 def verify_complete(challenge: str, code: str, target: str | None,
                     client: ClientOptions) -> None:
-    """Check a code: verified, or not with the attempts left."""
+    """Check a code: verified, or not with the attempts left (every field printed; exit status
+    1 when not verified)."""
     pb = _pb()
-    _call(client, target, False, "CompleteVerification",
-          pb.CompleteVerificationRequest(challenge_id=challenge, code=code))
+    reply = _call(client, target, False, "CompleteVerification",
+                  pb.CompleteVerificationRequest(challenge_id=challenge, code=code),
+                  defaults=True)
+    if not reply.verified:
+        raise SystemExit(1)
 
 
 @verify.command("enroll")
@@ -99,12 +114,37 @@ def unfreeze(account: str, challenge: str, target: str | None, client: ClientOpt
 @client_options
 def report_outcome(event_id: str, outcome: str, target: str | None,
                    client: ClientOptions) -> None:
-    """Report what a scored event turned out to be (legitimate, from an admin: lifts its
-    freeze)."""
+    """Report what a scored event turned out to be: fraud freezes the account's credit;
+    legitimate lifts the freeze the event caused and learns the event."""
     pb = _pb()
     chosen = pb.CONFIRMED_FRAUD if outcome == "fraud" else pb.CONFIRMED_LEGITIMATE
     _call(client, target, False, "ReportOutcome",
-          pb.ReportOutcomeRequest(event_id=event_id, outcome=chosen))
+          pb.ReportOutcomeRequest(event_id=event_id, outcome=chosen), defaults=True)
+
+
+CHALLENGE_RESULTS = {"passed": "CHALLENGE_PASSED", "failed": "CHALLENGE_FAILED",
+                     "abandoned": "CHALLENGE_ABANDONED"}
+
+
+@click.group()
+def challenge() -> None:
+    """Step-ups asked for by a CHALLENGE answer (roles gateway and verifier)."""
+
+
+@challenge.command("result")
+@click.option("--event", "event_id", required=True, help="the event answered CHALLENGE")
+@click.option("--result", type=click.Choice(list(CHALLENGE_RESULTS)), required=True)
+@click.option("--method", default="",
+              help="how the step-up was done, e.g. sms, email, totp, passkey (optional)")
+@target_option
+@client_options
+def challenge_result(event_id: str, result: str, method: str, target: str | None,
+                     client: ClientOptions) -> None:
+    """Report what came of a step-up; prints whether it changed what the account trusts."""
+    pb = _pb()
+    _call(client, target, False, "ReportChallengeResult", pb.ReportChallengeResultRequest(
+        event_id=event_id, result=pb.ChallengeResult.Value(CHALLENGE_RESULTS[result]),
+        method=method), defaults=True)
 
 
 @click.group()

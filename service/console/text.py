@@ -85,6 +85,12 @@ def method(value: int) -> str:
         _name(pb.VerificationMethod, value), "unknown method")
 
 
+def trust_state_name(value: int) -> str:
+    """'TRUSTED', 'PENDING', 'UNTRUSTED'; 'UNKNOWN' for a state this console does not know."""
+    name = _name(pb.TrustState, value)
+    return name if name in {"TRUSTED", "PENDING", "UNTRUSTED"} else "UNKNOWN"
+
+
 def percent(value: float) -> str:
     return f"{100 * value:.1f} %"
 

@@ -42,6 +42,8 @@ code,pre{font:13px/1.4 ui-monospace,monospace;word-break:break-all;white-space:p
  vertical-align:-.1em}
 .swatch.allow{background:#7a9cc6}.swatch.challenge{background:#e3a33b}
 .swatch.freeze{background:#c8413b}
+.trust{font-weight:600}.trust.untrusted{color:#c8413b}.trust.pending{color:#9a6400}
+.trust.trusted{color:#2c7a4b}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em;margin:0}
 dt{color:#56627a}dd{margin:0}
 """
@@ -229,6 +231,35 @@ def _status_section(status: pb.AccountStatus | ConsoleError, now: float) -> str:
             "</section>")
 
 
+def _device_row(device: pb.DeviceTrust, now: float) -> str:
+    state = text.trust_state_name(device.state)
+    until = (f"{e(text.when(device.until))} ({e(text.relative(device.until, now))})"
+             if text.seconds(device.until) is not None else "–")
+    return (f"<tr class=\"device\" data-device=\"{e(device.device_id)}\" "
+            f"data-state=\"{e(state)}\"><td><code>{e(device.device_id)}</code></td>"
+            f"<td><span class=\"trust {e(state.lower())}\">{e(state)}</span></td>"
+            f"<td>{until}</td><td>{e(device.reason) or '–'}</td></tr>")
+
+
+def _trust_section(status: pb.AccountStatus | ConsoleError, now: float) -> str:
+    """Devices with what acctguard trusts of each, and the challenged events still awaiting
+    their step-up's result. Nothing when the status failed: its section says so."""
+    if isinstance(status, ConsoleError):
+        return ""
+    devices = "<p>No device known.</p>"
+    if status.devices:
+        rows = "".join(_device_row(d, now) for d in status.devices)
+        devices = ("<table id=\"devices\"><tr><th>device</th><th>trust</th><th>until</th>"
+                   f"<th>reason</th></tr>{rows}</table>")
+    pending = "<p id=\"pending-events\">No challenged event awaits its result.</p>"
+    if status.pending_event_ids:
+        items = "".join(f"<li><code>{e(x)}</code></li>" for x in status.pending_event_ids)
+        pending = ("<p>Challenged events awaiting their step-up's result, oldest first:</p>"
+                   f"<ul id=\"pending-events\">{items}</ul>")
+    return ("<section id=\"trust\"><h2>Devices and pending step-ups</h2>"
+            f"{devices}{pending}</section>")
+
+
 def _detail(detail: str) -> str:
     return f"<code>{e(text.pretty_json(detail))}</code>" if detail else ""
 
@@ -261,5 +292,6 @@ def account_page(account_id: str, status: pb.AccountStatus | ConsoleError,
                  now: float) -> str:
     return page(f"Account {account_id}",
                 f"<h1>Account <code id=\"account-id\">{e(account_id)}</code></h1>"
-                + _status_section(status, now) + _audit_section(account_id, trail, page_token),
+                + _status_section(status, now) + _trust_section(status, now)
+                + _audit_section(account_id, trail, page_token),
                 search=account_id)

@@ -242,6 +242,12 @@ def test_account_page_shows_freeze_challenges_and_audit_trail(console: ConsolePr
     assert "expires" in status
     assert "No open challenge" in _text(browser, "#verification")
     assert _text(browser, "#verification-lock") == "not locked"
+    trust = _text(browser, "#trust")
+    for device in data.alice.devices:
+        row = _text(browser, f'#devices tr[data-device="{device.device_id}"]')
+        assert pb.TrustState.Name(device.state) in row
+    for event_id in data.alice.pending_event_ids:
+        assert event_id in trust
     rows = [r.text for r in _all(browser, "#audit tr.audit-entry")]
     placed = [r for r in rows if "freeze.placed" in r]
     assert placed
