@@ -357,3 +357,20 @@ def test_an_admin_reverses_a_fraud_report(gateway: Gateway, stub: rpc.AccountGua
     assert again.placed_freeze_id
     assert again.placed_freeze_id != fraud.placed_freeze_id
     assert len(gateway.status("rv").frozen_features) == 5
+
+
+def test_a_pass_reported_after_the_challenge_was_judged_abandoned_still_counts(
+        gateway: Gateway) -> None:
+    gateway.history("lp")
+    assert gateway.score(_login("lp-new", "lp", AT, "new-phone", MUNICH)).decision \
+        == pb.CHALLENGE
+    # The holder's payment from home 20 minutes later judges the challenge abandoned...
+    gateway.score(_payment("lp-pay", "lp", AT + 20 * MINUTE, "lp-phone", HOME))
+    assert {d.device_id: d.state for d in gateway.status("lp").devices}["new-phone"] \
+        == pb.UNTRUSTED
+    # ...and then the gateway's late report says the step-up was passed.
+    assert gateway.result("lp-new", pb.CHALLENGE_PASSED) is True
+    assert {d.device_id: d.state for d in gateway.status("lp").devices}["new-phone"] \
+        == pb.TRUSTED
+    later = gateway.score(_login("lp-later", "lp", AT + 2 * 3600, "new-phone", MUNICH))
+    assert later.decision == pb.ALLOW
