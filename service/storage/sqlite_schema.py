@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from service.storage.sql_database import rechain_audit
+from service.storage.trust_schema import trust_loop_tables
 
 MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     """
@@ -132,29 +133,5 @@ MIGRATIONS: tuple[str | Callable[[Any], None], ...] = (
     ALTER TABLE audit_log ADD COLUMN detail_digest TEXT NOT NULL DEFAULT ''
     """,
     rechain_audit,
-    """
-    ALTER TABLE scored_events ADD COLUMN event TEXT NOT NULL DEFAULT '';
-    ALTER TABLE challenges ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
-    ALTER TABLE challenges ADD COLUMN ip TEXT NOT NULL DEFAULT '';
-    CREATE TABLE challenge_results (
-        event_id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL,
-        result TEXT NOT NULL,
-        method TEXT NOT NULL,
-        reported_at REAL NOT NULL,
-        reported_by TEXT NOT NULL,
-        learned INTEGER NOT NULL,
-        note TEXT NOT NULL
-    );
-    CREATE INDEX challenge_results_by_account ON challenge_results (account_id);
-    CREATE TABLE fraud_evidence (
-        entity_kind TEXT NOT NULL,
-        entity_key TEXT NOT NULL,
-        account_id TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        reported_at REAL NOT NULL,
-        PRIMARY KEY (entity_kind, entity_key, event_id)
-    );
-    CREATE INDEX fraud_evidence_by_account ON fraud_evidence (account_id);
-    """,
+    trust_loop_tables("REAL"),
 )
