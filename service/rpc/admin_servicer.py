@@ -70,7 +70,7 @@ def model_info(model: RiskModel) -> pb.ModelInfo:
                                     "freeze": m.thresholds.freeze}
                            for k, m in model.kinds.items()},
             **{key: metadata[key] for key in ("challenge_fpr", "freeze_fpr", "rows",
-                                              "test_fraction", "libraries")
+                                              "test_fraction", "libraries", "calibration")
                if key in metadata},
         }, sort_keys=True))
     created = metadata.get("created_at")
