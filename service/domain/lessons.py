@@ -84,6 +84,9 @@ def restored(profile: AccountProfile, event: Event, verifying_device: str,
         return Lesson(False, guard)
     if not verifying_device:
         return Lesson(False, "the verifying device was not given")
+    if not event.device_id:
+        return Lesson(False, "the frozen event named no device, so there is none to learn or "
+                             "to hold against it")
     if verifying_device == event.device_id:
         vouch_for(profile, event)
         return Lesson(True, "verified from the frozen device: its device, network and country "
