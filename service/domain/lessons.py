@@ -110,17 +110,32 @@ def restored(profile: AccountProfile, event: Event, verifying_device: str,
 
 def confirmed_fraud(profile: AccountProfile, event: Event, now: float,
                     settings: TrustSettings, reported_at: float) -> list[FraudEvidence]:
-    """The event's device, network and payee are no longer the holder's, and are untrusted
-    on the account; returns the evidence to keep for signals across accounts."""
-    entities = Entities.of(event)
-    forget_entities(profile, entities)
+    """What the fraudster brought (the event's device, network and payee, those the account
+    did not know before the event) is no longer the holder's and is untrusted on the account;
+    returns it as evidence to keep for signals across accounts. The holder's own long-known
+    phone or home network, used in the fraud (malware, a talked-into payment), is not held
+    against them: the account's freeze protects them until they verify, and a restore then
+    sticks."""
+    brought = Entities(*(key if not _known_before(profile, kind, key, event.occurred_at) else ""
+                         for kind, key in ((EntityKind.DEVICE, Entities.of(event).device),
+                                           (EntityKind.NETWORK, Entities.of(event).network),
+                                           (EntityKind.PAYEE, Entities.of(event).payee))))
+    forget_entities(profile, brought)
     until = now + settings.fraud_freeze_seconds
     evidence = []
-    for kind, key in entities.keyed():
+    for kind, key in brought.keyed():
         distrust(profile, kind, key, until, DistrustSource.CONFIRMED_FRAUD)
         evidence.append(FraudEvidence(kind, key, event.account_id, event.event_id, reported_at))
     profile.step_ups.pop(event.event_id, None)
     return evidence
+
+
+def _known_before(profile: AccountProfile, kind: EntityKind, key: str, at: float) -> bool:
+    """Known to the account before ``at`` (a vouched-for key counts as known since ever)."""
+    keys = {EntityKind.DEVICE: profile.devices, EntityKind.NETWORK: profile.networks,
+            EntityKind.PAYEE: profile.payees}[kind]
+    first = keys.first_seen(key) if key else None
+    return first is not None and first < at
 
 
 def confirmed_legitimate(profile: AccountProfile, event: Event) -> Lesson:

@@ -374,3 +374,25 @@ def test_a_pass_reported_after_the_challenge_was_judged_abandoned_still_counts(
         == pb.TRUSTED
     later = gateway.score(_login("lp-later", "lp", AT + 2 * 3600, "new-phone", MUNICH))
     assert later.decision == pb.ALLOW
+
+
+def test_a_restore_after_confirmed_fraud_from_the_holders_own_phone_sticks(
+        gateway: Gateway, stub: rpc.AccountGuardStub) -> None:
+    """A payment the holder was talked into from their own phone is confirmed fraud: the
+    account is frozen, the mule payee held against it, but not the holder's long-known phone and
+    home network: once they verify, they are not frozen again."""
+    gateway.history("tk")
+    mule = {"payee": "mule-31", "amount": 4000, "feature": CreditFeature.TRANSFER_OUT}
+    assert gateway.score(_payment("tk-1", "tk", AT, "tk-phone", HOME, **mule)).decision \
+        == pb.ALLOW
+    stub.ReportOutcome(pb.ReportOutcomeRequest(event_id="tk-1", outcome=pb.CONFIRMED_FRAUD),
+                       timeout=10)
+    gateway.restore("tk", "tk-phone")
+    assert not gateway.status("tk").freezes
+    assert gateway.score(_login("tk-home", "tk", AT + 3600, "tk-phone", HOME)).decision \
+        == pb.ALLOW
+    assert gateway.score(_payment("tk-grocer", "tk", AT + 3700, "tk-phone", HOME)).decision \
+        == pb.ALLOW
+    again = gateway.score(_payment("tk-2", "tk", AT + 3800, "tk-phone", HOME, **mule))
+    assert again.decision != pb.ALLOW
+    assert pb.REPORTED_FRAUD in [r.code for r in again.reasons]
