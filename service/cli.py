@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 import structlog
 
+from service.cli_calibrate import calibrate
 from service.cli_client import ClientOptions, client_options, rpc_failure
 from service.cli_records import audit, outcomes
 from service.cli_restore import admin, challenge, report_outcome, unfreeze, verify
@@ -47,6 +48,7 @@ main.add_command(challenge)
 main.add_command(unfreeze)
 main.add_command(admin)
 main.add_command(console)
+main.add_command(calibrate)
 outcomes.add_command(report_outcome)
 
 
@@ -403,9 +405,13 @@ def _with_outcomes(stream: Iterator[LabelledEvent], outcomes_file: Path | None,
 @click.option("--outcomes", "outcomes_file", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="outcomes from `acctguard outcomes export`: events reported "
               "as fraud or legitimate are labelled so")
+@click.option("--feedback", type=click.Choice(["loop", "none"]), default="loop",
+              show_default=True, help="loop: simulated gateways report step-up results, "
+              "holders restore frozen accounts, a risk team confirms fraud (docs/evaluation.md); "
+              "none: nothing comes back")
 def eval_command(model_path: Path, events: Path | None, accounts: int, days: int, seed: int,
                  attack_rate: float, out_dir: Path, quick: bool,
-                 outcomes_file: Path | None) -> None:
+                 outcomes_file: Path | None, feedback: str) -> None:
     """Replay labelled events through the scoring engine: attacks caught, honest customers
     frozen, reasons given. Writes OUT_DIR/report.json and OUT_DIR/report.png."""
     from detectors.model import ArtifactError, RiskModel
@@ -432,7 +438,7 @@ def eval_command(model_path: Path, events: Path | None, accounts: int, days: int
         source = {"simulator": {"accounts": accounts, "days": days, "seed": seed,
                                 "attack_rate": attack_rate}}
     stream = _with_outcomes(stream, outcomes_file, source)
-    report = evaluate(stream, model, source=source,
+    report = evaluate(stream, model, source=source, feedback=feedback == "loop",
                       on_progress=lambda n: click.echo(f"scored {n:,} events", err=True))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -2,7 +2,9 @@
 
 The engine, scorer, policy and freeze logic are exactly what the server runs; only time and
 storage differ: a :class:`ReplayClock` reads each event's own time, and profiles, results and
-freezes live in memory.
+freezes live in memory. A :class:`Feedback` (the simulated gateways of
+:mod:`service.evaluation.trust_loop`) may answer the decisions between events, at their own
+simulated times.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from time import perf_counter
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,7 +26,7 @@ from detectors.scoring import Scorer
 from detectors.simulation import HONEST_SCENARIO, LabelledEvent
 from detectors.training import in_test_split
 from service.domain.decisions import Decision, ScoreResult
-from service.domain.engine import EngineSettings, RiskEngine
+from service.domain.engine import EngineSettings, RiskEngine, freeze_id_for
 from service.domain.freezes import Freeze
 from service.domain.policy import RiskPolicy
 from service.storage.memory import InMemoryRiskStore
@@ -56,7 +59,8 @@ class ReplayRiskStore(InMemoryRiskStore):
 
     The engine loads a profile, updates it and commits it within one call, so handing out the
     stored object itself gives the same results; the copies would otherwise cost more than
-    scoring the event.
+    scoring the event. Versions still count every commit, so the trust loop's writes
+    (:meth:`detached`), which check them, see a consistent store.
     """
 
     def load_profile(self, account_id: str) -> AccountProfile | None:
@@ -64,15 +68,39 @@ class ReplayRiskStore(InMemoryRiskStore):
 
     def commit_score(self, result: ScoreResult, profile: AccountProfile, freeze: Freeze | None,
                      expected_version: int = -1) -> ScoreResult:
-        """One writer: the version is never stale, so it is not checked."""
+        """One writer: the version is never stale, so it is not checked (only counted)."""
         known = self.results.get(result.event_id)
         if known is not None:
             return known
         self.results[result.event_id] = result
         self.profiles[profile.account_id] = profile
+        self.versions[profile.account_id] = self.versions.get(profile.account_id, 0) + 1
         if freeze is not None:
             self.freezes_by_account.setdefault(freeze.account_id, []).append(freeze)
         return result
+
+    def detached(self) -> InMemoryRiskStore:
+        """The same profiles, results, freezes, audit trail and versions, read with the plain
+        in-memory store's copies: for the trust loop's services, which change a profile they
+        loaded before they know whether their write goes through."""
+        view = InMemoryRiskStore()
+        view.profiles, view.results = self.profiles, self.results
+        view.freezes_by_account, view.audit = self.freezes_by_account, self.audit
+        view.versions = self.versions
+        return view
+
+
+class Feedback(Protocol):
+    """What answers the decisions during a replay (the trust loop's simulated gateways)."""
+
+    def until(self, at: float) -> None:
+        """Carry out everything due at or before ``at``, each at its own time."""
+
+    def observe(self, item: LabelledEvent, result: ScoreResult, placed: bool) -> None:
+        """A scored event of an evaluated account, its answer, and whether it placed a freeze."""
+
+    def finish(self) -> None:
+        """The stream ended: carry out what is still due."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +116,7 @@ class EventRecord:
     attack_key: str  # "attack_id/account_id" (one attack instance), "" for honest events
     risk: float
     decision: Decision
-    top_reasons: tuple[ReasonCode, ...]  # up to three, FEATURE_FROZEN and NEW_ACCOUNT skipped
+    top_reasons: tuple[ReasonCode, ...]  # up to three, NOT_DETECTION_REASONS skipped
     freeze_placed: bool  # a new freeze was placed because of this event
     detector_risks: dict[str, float]  # each detector's own calibrated risk, by name
 
@@ -101,11 +129,11 @@ def detector_names(model: RiskModel) -> tuple[str, ...]:
     return tuple(names)
 
 
-def build_engine(model: RiskModel) -> tuple[RiskEngine, ReplayClock]:
-    clock = ReplayClock()
-    engine = RiskEngine(Scorer(model), RiskPolicy(), ReplayRiskStore(), clock,
+def build_engine(model: RiskModel) -> tuple[RiskEngine, ReplayClock, ReplayRiskStore]:
+    clock, store = ReplayClock(), ReplayRiskStore()
+    engine = RiskEngine(Scorer(model), RiskPolicy(), store, clock,
                         EngineSettings(max_future_skew_seconds=REPLAY_FUTURE_SKEW_SECONDS))
-    return engine, clock
+    return engine, clock, store
 
 
 def attack_key(attack_id: str, account_id: str) -> str:
@@ -113,8 +141,10 @@ def attack_key(attack_id: str, account_id: str) -> str:
     return f"{attack_id}/{account_id}"
 
 
-# Reasons that say what the service did or knew, not what looked wrong with the event.
-NOT_DETECTION_REASONS = frozenset({ReasonCode.FEATURE_FROZEN, ReasonCode.NEW_ACCOUNT})
+# Reasons that say what the service did or knew (a freeze in place, a new account, what the
+# trust loop holds against a device, network or payee), not what looked wrong with the event.
+NOT_DETECTION_REASONS = frozenset({ReasonCode.FEATURE_FROZEN, ReasonCode.NEW_ACCOUNT,
+                                   ReasonCode.FAILED_STEP_UP, ReasonCode.REPORTED_FRAUD})
 
 
 def _top_reasons(result: ScoreResult) -> tuple[ReasonCode, ...]:
@@ -128,13 +158,13 @@ class Replay:
     cross-account counter, as they would in production, so the crowd signal is complete."""
 
     def __init__(self, model: RiskModel, test_fraction: float) -> None:
-        self.engine, self.clock = build_engine(model)
+        self.engine, self.clock, self.store = build_engine(model)
+        self.feedback: Feedback | None = None
         self.test_fraction = test_fraction
         self.names = detector_names(model)
         self._kind_names = {kind: tuple(det.name for det in kind_model.detectors)
                             for kind, kind_model in model.kinds.items()}
         self._in_split: dict[str, bool] = {}
-        self._freeze_ids: set[str] = set()
         self.skipped_accounts = 0
         self.seen_events = 0
         self.scoring_seconds = 0.0  # inside the engine, without producing the stream
@@ -150,12 +180,15 @@ class Replay:
         return selected
 
     def run(self, events: Iterable[LabelledEvent]) -> Iterator[EventRecord]:
+        feedback = self.feedback
         for item in events:
             event, label = item.event, item.label
             self.seen_events += 1
             if not self._selected(event.account_id):
                 self.engine.crowd.record(event)
                 continue
+            if feedback is not None:
+                feedback.until(event.occurred_at)
             if event.occurred_at < self.clock.now():
                 self.out_of_order_events += 1
             self.clock.set(event.occurred_at)
@@ -165,9 +198,11 @@ class Replay:
             if assessment is None:  # an event_id seen before: the stored answer, not a score
                 self.duplicate_events += 1
                 continue
-            placed = bool(result.freeze_id) and result.freeze_id not in self._freeze_ids
-            if placed:
-                self._freeze_ids.add(result.freeze_id)
+            # A freeze the event placed is named after it; any other id is a freeze that was
+            # already in place (the engine's, or one the trust loop's risk team placed).
+            placed = result.freeze_id == freeze_id_for(event.event_id)
+            if feedback is not None:
+                feedback.observe(item, result, placed)
             yield EventRecord(
                 account_id=event.account_id, event_id=event.event_id, kind=event.kind,
                 occurred_at=event.occurred_at, is_attack=label.is_attack,
@@ -178,6 +213,8 @@ class Replay:
                 freeze_placed=placed,
                 detector_risks=dict(zip(self._kind_names[event.kind],
                                         assessment.detector_risks, strict=True)))
+        if feedback is not None:
+            feedback.finish()
 
 
 KIND_CODES: dict[EventKind, int] = {kind: code for code, kind in enumerate(EventKind)}

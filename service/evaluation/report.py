@@ -15,6 +15,7 @@ from detectors.reasons import ReasonCode
 from detectors.simulation import ALL_SCENARIOS, HONEST_SCENARIO, LabelledEvent
 from service.domain.decisions import Decision
 from service.evaluation import metrics
+from service.evaluation.gateways import ServiceGateways
 from service.evaluation.replay import (
     KIND_CODES,
     NO_REASON,
@@ -22,6 +23,7 @@ from service.evaluation.replay import (
     ReplayArrays,
     ReplayColumns,
 )
+from service.evaluation.trust_loop import PERCENTILE, TrustLoop, loop_section
 
 # The reasons that, shown first, tell a support agent (and the customer) what actually happened
 # in each attack scenario. An instance's explanation counts as right when its first flagged
@@ -61,21 +63,30 @@ REASON_ACCURACY_BAR = 0.9
 EVENT_FPRS = (0.001, 0.01)
 ROC_FPR_GRID = np.geomspace(1e-5, 1.0, 61)
 DAY_SECONDS = 86400.0
+WARM_UP_DAYS = 7.0  # the engine's new-account phase (TrustSettings.new_account_days)
 PROGRESS_EVERY = 100_000
 ENSEMBLE = "ensemble"
 
 
 def evaluate(events: Iterable[LabelledEvent], model: RiskModel, *,
              source: dict[str, Any] | None = None,
-             on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+             on_progress: Callable[[int], None] | None = None,
+             feedback: bool = True, feedback_seed: int = 0) -> dict[str, Any]:
     """Replay ``events`` (time-ordered) through the service's engine and measure the result.
 
     Only accounts in the model's test split are evaluated (all of them, and the report says
-    so, when the model was trained without one). ``on_progress`` is called with the number of
-    events scored every 100,000 events."""
+    so, when the model was trained without one). With ``feedback``, simulated gateways answer
+    the decisions during the replay (:mod:`service.evaluation.trust_loop`, seeded by
+    ``feedback_seed``); without, no step-up result, restore or outcome ever comes back.
+    ``on_progress`` is called with the number of events scored every 100,000 events."""
     started = time.perf_counter()
     test_fraction = float(model.metadata.get("test_fraction") or 0.0)
     replay = Replay(model, test_fraction)
+    loop = None
+    if feedback:
+        loop = TrustLoop(ServiceGateways(replay.engine, replay.store, replay.clock),
+                         replay.clock, feedback_seed)
+        replay.feedback = loop
     columns = ReplayColumns(replay.names)
     for record in replay.run(events):
         columns.append(record)
@@ -90,6 +101,8 @@ def evaluate(events: Iterable[LabelledEvent], model: RiskModel, *,
         "scenarios": scenario_section(data, threshold_table(model)),
         "false_alarms": false_alarm_section(data),
     }
+    alarms = report["false_alarms"]
+    report["trust_loop"] = loop_section(loop, alarms["honest_accounts"], alarms["days"])
     report["bars"] = bars(report)
     finished = time.perf_counter()
     report["runtime"] = {
@@ -316,6 +329,30 @@ def false_alarm_section(data: ReplayArrays) -> dict[str, Any]:
         "freezes_on_never_attacked_accounts": calm_freezes,
         "freezes_on_never_attacked_per_10k_accounts_per_day": metrics.per_10k_per_day(
             calm_freezes, calm_accounts, days),
+        "after_first_week": _after_first_week(data, honest, honest_accounts),
+    }
+
+
+def _after_first_week(data: ReplayArrays, honest: np.ndarray[Any, np.dtype[np.bool_]],
+                      accounts: int) -> dict[str, Any]:
+    """The same, from the replay's eighth day on. Every profile starts empty when the replay
+    does, so in its first week every account is new to the engine (new-account rules, nothing
+    known yet); from then on, the rates are those of a service that knows its customers."""
+    if not len(data):
+        return {"days": 0.0, "freezes": 0, "freezes_per_10k_accounts_per_day": None,
+                "challenges": 0, "challenges_per_10k_accounts_per_day": None}
+    start = float(data.occurred_at.min()) + WARM_UP_DAYS * DAY_SECONDS
+    later = honest & (data.occurred_at >= start)
+    days = max(0.0, float(data.occurred_at.max()) - start) / DAY_SECONDS
+    freezes = int((data.freeze_placed & later).sum())
+    challenges = int((later & (data.decision == Decision.CHALLENGE)).sum())
+    return {
+        "days": round(days, 3),
+        "freezes": freezes,
+        "freezes_per_10k_accounts_per_day": metrics.per_10k_per_day(freezes, accounts, days),
+        "challenges": challenges,
+        "challenges_per_10k_accounts_per_day": metrics.per_10k_per_day(challenges, accounts,
+                                                                       days),
     }
 
 
@@ -341,6 +378,25 @@ def _cell(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _loop_lines(loop: dict[str, Any]) -> list[str]:
+    if loop["feedback"] != "loop":
+        return ["trust loop: off (no step-up result, restore or outcome is reported)"]
+    steps = loop["step_ups_reported"]
+    restored = loop["time_to_restore"]["all"]
+    p90 = f"p{PERCENTILE:g}_hours"
+    return [
+        f"trust loop: step-ups passed {steps.get('passed', 0)}, failed "
+        f"{steps.get('failed', 0)}, abandoned {steps.get('abandoned', 0)}; "
+        f"{restored['restored']} of {restored['freezes']} freezes restored (median "
+        f"{_cell(restored['median_hours'], 1)} h, p{PERCENTILE:g} {_cell(restored[p90], 1)} h); "
+        f"{loop['fraud_reports']} fraud reports",
+        f"re-freezes of restored honest accounts: {loop['refreezes']} "
+        f"({_cell(loop['refreezes_per_10k_accounts_per_day'], 2)} per 10k per day, "
+        f"{loop['refrozen_accounts']} accounts); attacks through after a failed step-up: "
+        f"{loop['attacks_through_after_step_up']} of {loop['attacks_stopped_at_step_up']}",
+    ]
+
+
 def summary_table(report: dict[str, Any]) -> str:
     """A few lines for a terminal: per scenario, per scorer, false alarms, bars."""
     data = report["data"]
@@ -361,10 +417,14 @@ def summary_table(report: dict[str, Any]) -> str:
         lines.append(f"{name:<20}{_cell(ranking['roc_auc']):>10}{_cell(ranking['pr_auc']):>10}"
                      f"{_cell(at.get('0.001')):>11}{_cell(at.get('0.01')):>10}")
     alarms = report["false_alarms"]
+    warm = alarms["after_first_week"]
     lines += ["", f"false freezes per 10k honest accounts per day: "
                   f"{_cell(alarms['freezes_per_10k_accounts_per_day'], 2)} ({alarms['freezes']} "
                   f"freezes, {alarms['honest_accounts']:,} accounts); false challenges: "
-                  f"{_cell(alarms['challenges_per_10k_accounts_per_day'], 1)}", ""]
+                  f"{_cell(alarms['challenges_per_10k_accounts_per_day'], 1)}; from day "
+                  f"{WARM_UP_DAYS + 1:g} on: {_cell(warm['freezes_per_10k_accounts_per_day'], 2)} "
+                  f"and {_cell(warm['challenges_per_10k_accounts_per_day'], 1)}",
+              *_loop_lines(report["trust_loop"]), ""]
     for bar in report["bars"]:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[bar["pass"]]
         lines.append(f"{verdict}  {bar['bar']:<44}{_cell(bar['value']):>8} "
