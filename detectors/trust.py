@@ -212,9 +212,16 @@ def judge_abandoned(profile: AccountProfile, now: float, after_seconds: float,
     return judged
 
 
-def step_up_state(profile: AccountProfile, event_id: str) -> StepUpState | None:
-    entry = profile.step_ups.get(event_id)
+def take_step_up(profile: AccountProfile, event_id: str) -> StepUpState | None:
+    """Remove the event's step-up entry (its result has come); its state before, if any."""
+    entry = profile.step_ups.pop(event_id, None)
     return StepUpState(entry[1]) if entry is not None else None
+
+
+def as_failed_sign_in(event_id: str, account_id: str, at: float, ip: str,
+                      device_id: str) -> LoginEvent:
+    """A failed or abandoned step-up as the crowd signal counts it: a failed sign-in."""
+    return LoginEvent(event_id, account_id, at, ip=ip, device_id=device_id, success=False)
 
 
 def vouch_for(profile: AccountProfile, event: Event) -> None:

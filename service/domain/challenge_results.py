@@ -5,6 +5,7 @@ from __future__ import annotations
 from detectors.events import Event, LoginEvent
 from detectors.profile import AccountProfile
 from detectors.reasons import ReasonCode
+from detectors.trust import as_failed_sign_in
 from service.domain.audit import Actor, AuditRecord
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
@@ -92,8 +93,8 @@ class ChallengeResults:
 
     def _count_for_crowd(self, event: Event) -> None:
         if self.crowd is not None and event.ip:
-            self.crowd.record(LoginEvent(event.event_id, event.account_id, event.occurred_at,
-                                         ip=event.ip, device_id=event.device_id, success=False))
+            self.crowd.record(as_failed_sign_in(event.event_id, event.account_id,
+                                                event.occurred_at, event.ip, event.device_id))
 
 
 def _unlearnable(known: ScoreResult) -> str:

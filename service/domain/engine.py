@@ -31,6 +31,7 @@ from detectors.scoring import Assessment, Scorer
 from detectors.trust import (
     DeviceTrust,
     JudgedAbandoned,
+    as_failed_sign_in,
     device_trust,
     distrust_of,
     hold_step_up,
@@ -222,8 +223,8 @@ class RiskEngine:
     def _record_abandoned(self, account_id: str, abandoned: Sequence[JudgedAbandoned]) -> None:
         """Abandoned step-ups count for the crowd signal as failed sign-ins do."""
         for judged in abandoned:
-            self.crowd.record(LoginEvent(judged.event_id, account_id, judged.at, ip=judged.ip,
-                                         device_id=judged.device_id, success=False))
+            self.crowd.record(as_failed_sign_in(judged.event_id, account_id, judged.at,
+                                                judged.ip, judged.device_id))
 
     def standing(self, event: Event, profile: AccountProfile) -> Standing:
         """What the account's trust state says about ``event`` (profile before the event)."""

@@ -15,12 +15,14 @@ from detectors.trust import (
     DistrustSource,
     Entities,
     EntityKind,
+    StepUpState,
     clear_distrust,
     contact_changed_within,
     distrust,
     forget_entities,
     is_trusted,
     step_up_failed,
+    take_step_up,
     vouch_for,
 )
 from service.domain.engine import TrustSettings
@@ -63,8 +65,7 @@ def passed(profile: AccountProfile, event: Event, method: str, now: float,
 
 def failed(profile: AccountProfile, event: Event, now: float,
            settings: TrustSettings) -> Lesson:
-    entry = profile.step_ups.pop(event.event_id, None)
-    if entry is not None and entry[1] != 0:
+    if take_step_up(profile, event.event_id) is StepUpState.JUDGED_ABANDONED:
         return Lesson(False, "already judged abandoned, and counted then")
     at = event.occurred_at
     entities = Entities.of(event)
@@ -116,10 +117,11 @@ def confirmed_fraud(profile: AccountProfile, event: Event, now: float,
     phone or home network, used in the fraud (malware, a talked-into payment), is not held
     against them: the account's freeze protects them until they verify, and a restore then
     sticks."""
+    seen = Entities.of(event)
     brought = Entities(*(key if not _known_before(profile, kind, key, event.occurred_at) else ""
-                         for kind, key in ((EntityKind.DEVICE, Entities.of(event).device),
-                                           (EntityKind.NETWORK, Entities.of(event).network),
-                                           (EntityKind.PAYEE, Entities.of(event).payee))))
+                         for kind, key in ((EntityKind.DEVICE, seen.device),
+                                           (EntityKind.NETWORK, seen.network),
+                                           (EntityKind.PAYEE, seen.payee))))
     forget_entities(profile, brought)
     until = now + settings.fraud_freeze_seconds
     evidence = []
