@@ -60,7 +60,12 @@ class PostgresDatabase(AuditLog):
         options = f"-c statement_timeout={statement_timeout_ms}"
         if schema:
             options += f" -c search_path={schema}"
-            with psycopg.connect(url, autocommit=True, connect_timeout=int(connect_timeout)) as db:
+            with psycopg.connect(url, connect_timeout=int(connect_timeout)) as db, \
+                    db.transaction():
+                # Replicas starting together race on CREATE SCHEMA IF NOT EXISTS (the catalogue's
+                # unique index rejects the second); the advisory lock lets one create it.
+                db.execute("SELECT pg_advisory_xact_lock(%s)",
+                           (_lock_key(f"acctguard.schema.{schema}"),))
                 db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=1, max_size=pool_size, timeout=connect_timeout, open=True,

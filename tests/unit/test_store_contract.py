@@ -149,3 +149,24 @@ def test_upgrading_an_older_database_re_chains_the_audit_trail(tmp_path):
     assert check.intact
     assert check.entries == 1
     upgraded.close()
+
+
+def test_replicas_opening_a_new_postgres_schema_together_all_start():
+    """Several replicas started at once create the same schema and migrate it once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service.storage.postgres import PostgresDatabase
+    from tests.backends import POSTGRES_URL, require_postgres, unique_name
+    require_postgres()
+    schema = unique_name()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        databases = list(pool.map(
+            lambda _: PostgresDatabase(POSTGRES_URL, schema=schema, pool_size=1), range(6)))
+    try:
+        assert {database.schema_version for database in databases} == {
+            databases[0].schema_version}
+        assert databases[0].schema_version > 0
+    finally:
+        databases[0].drop_schema()
+        for database in databases:
+            database.close()
