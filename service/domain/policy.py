@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from detectors.events import (
     ALL_CREDIT_FEATURES,
-    OUTFLOW_FEATURES,
     CreditFeature,
     Event,
     LoginEvent,
@@ -60,9 +59,17 @@ class RiskPolicy:
     Neither is a *failed* sign-in: the attacker did not get in, and if failures could freeze
     credit, anyone who knows an account id could freeze it at will. The gateway challenges or
     refuses the attempt; the successful sign-in that follows a burst is what gets frozen.
-    A FREEZE after a login or a credential change covers every credit feature; after a
-    transaction it covers that feature and the ways money leaves the account, or everything
-    when the reasons point at a taken-over account.
+
+    **A FREEZE needs evidence that someone other than the holder is acting**: a takeover sign
+    among the reasons (:data:`TAKEOVER_SIGNS`: a new device, network or country, impossible
+    travel, a failed-sign-in burst, a credential change before a payout, a burst of account
+    changes, a failed step-up or an untrusted device or network, confirmed fraud). Without one
+    the most the model's risk earns is a CHALLENGE: an owner's spending spree from their own
+    device and place is unusual, not a takeover, however high its risk. The exception is an
+    event that names no device and no network (a card-present payment, an ATM withdrawal, a
+    card processor's log): it carries no sign either way, so it is judged on amount, payee and
+    pace alone and may FREEZE, but only the feature it used. Any other FREEZE (a sign-in, an
+    account change, a transaction with a takeover sign) covers every credit feature.
 
     The account's trust state (:class:`Standing`) only ever makes a decision stricter, except
     for new accounts, which the model does not freeze (a CHALLENGE instead):
@@ -95,6 +102,9 @@ class RiskPolicy:
             added = (_distrust_reason(distrust), *added)
         if decision is Decision.FREEZE and _failed_login(event):
             decision = Decision.CHALLENGE
+        if (decision is Decision.FREEZE and not _anonymous(event)
+                and not _takeover_sign(assessment, added)):
+            decision = Decision.CHALLENGE
         if decision is not Decision.FREEZE:
             return PolicyDecision(decision, reasons=added)
         return PolicyDecision(decision, self.freeze_scope(event, assessment, added), added)
@@ -102,11 +112,19 @@ class RiskPolicy:
     @staticmethod
     def freeze_scope(event: Event, assessment: Assessment,
                      added: tuple[Reason, ...] = ()) -> tuple[CreditFeature, ...]:
-        if not isinstance(event, TransactionEvent):
-            return ALL_CREDIT_FEATURES
-        if any(reason.code in TAKEOVER_SIGNS for reason in (*assessment.reasons, *added)):
-            return ALL_CREDIT_FEATURES
-        return tuple(sorted(OUTFLOW_FEATURES | {event.feature}))
+        if (isinstance(event, TransactionEvent) and _anonymous(event)
+                and not _takeover_sign(assessment, added)):
+            return (event.feature,)
+        return ALL_CREDIT_FEATURES
+
+
+def _takeover_sign(assessment: Assessment, added: tuple[Reason, ...]) -> bool:
+    return any(reason.code in TAKEOVER_SIGNS for reason in (*assessment.reasons, *added))
+
+
+def _anonymous(event: Event) -> bool:
+    """A transaction that names neither a device nor a network (card-present, a card log)."""
+    return isinstance(event, TransactionEvent) and not event.device_id and not event.ip
 
 
 def _large_to_new_payee_reasons(event: TransactionEvent) -> tuple[Reason, ...]:

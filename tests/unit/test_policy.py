@@ -11,14 +11,17 @@ from detectors.events import (
 from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment
 from service.domain.decisions import Decision
-from service.domain.policy import RiskPolicy
+from service.domain.policy import TAKEOVER_SIGNS, RiskPolicy
 from tests.unit.fakes import THRESHOLDS
 
 LOGIN = LoginEvent("e", "a", 1.8e9)
-TRANSFER = TransactionEvent("t", "a", 1.8e9, amount_minor=100, feature=CreditFeature.TRANSFER_OUT)
+TRANSFER = TransactionEvent("t", "a", 1.8e9, amount_minor=100, feature=CreditFeature.TRANSFER_OUT,
+                            device_id="phone", ip="192.0.2.7")
+CARD = TransactionEvent("c", "a", 1.8e9, amount_minor=100, feature=CreditFeature.PAYMENT)
+SPREE = (ReasonCode.AMOUNT_SPIKE, ReasonCode.NEW_PAYEE, ReasonCode.RAPID_TRANSACTIONS)
 
 
-def _assess(risk, kind=EventKind.LOGIN, new_account=False, codes=(ReasonCode.AMOUNT_SPIKE,)):
+def _assess(risk, kind=EventKind.LOGIN, new_account=False, codes=(ReasonCode.NEW_DEVICE,)):
     reasons = tuple(Reason(c, "", 1.0) for c in codes)
     return Assessment(kind, risk, reasons, THRESHOLDS, new_account)
 
@@ -48,12 +51,30 @@ def test_login_freeze_covers_everything():
     assert RiskPolicy().decide(LOGIN, _assess(1.0)).freeze_scope == ALL_CREDIT_FEATURES
 
 
-def test_transfer_freeze_is_scoped_unless_takeover_signs():
-    scoped = RiskPolicy().decide(TRANSFER, _assess(1.0, EventKind.TRANSACTION)).freeze_scope
-    assert set(scoped) == {CreditFeature.TRANSFER_OUT, CreditFeature.CASH_WITHDRAWAL}
-    takeover = RiskPolicy().decide(
-        TRANSFER, _assess(1.0, EventKind.TRANSACTION, codes=(ReasonCode.NEW_DEVICE,)))
+def test_a_freeze_needs_a_takeover_sign():
+    """An owner's spree from their own device and network is at most a CHALLENGE."""
+    policy = RiskPolicy()
+    spree = policy.decide(TRANSFER, _assess(1.0, EventKind.TRANSACTION, codes=SPREE))
+    assert spree.decision is Decision.CHALLENGE
+    assert spree.freeze_scope == ()
+    assert policy.decide(LOGIN, _assess(1.0, codes=(ReasonCode.UNUSUAL_HOUR,))
+                         ).decision is Decision.CHALLENGE
+    takeover = policy.decide(
+        TRANSFER, _assess(1.0, EventKind.TRANSACTION, codes=(*SPREE, ReasonCode.NEW_DEVICE)))
+    assert takeover.decision is Decision.FREEZE
     assert takeover.freeze_scope == ALL_CREDIT_FEATURES
+
+
+@given(st.sampled_from(sorted(TAKEOVER_SIGNS)))
+def test_every_takeover_sign_allows_a_freeze(code):
+    verdict = RiskPolicy().decide(TRANSFER, _assess(1.0, EventKind.TRANSACTION, codes=(code,)))
+    assert verdict.decision is Decision.FREEZE
+
+
+def test_an_event_without_device_or_network_freezes_only_the_feature_it_used():
+    verdict = RiskPolicy().decide(CARD, _assess(1.0, EventKind.TRANSACTION, codes=SPREE))
+    assert verdict.decision is Decision.FREEZE
+    assert verdict.freeze_scope == (CreditFeature.PAYMENT,)
 
 
 def test_failed_login_is_challenged_never_frozen():

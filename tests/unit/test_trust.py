@@ -3,7 +3,7 @@
 from detectors.events import LoginEvent
 from detectors.model import Thresholds
 from detectors.profile import AccountProfile
-from detectors.reasons import ReasonCode
+from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment
 from detectors.trust import (
     DistrustSource,
@@ -94,7 +94,9 @@ def test_new_accounts_by_age_or_by_events():
 
 
 def _assessment(risk):
-    return Assessment(EventKindLogin, risk, (), Thresholds(0.9, 0.99), False)
+    # A new device: a takeover sign, without which the policy never freezes.
+    return Assessment(EventKindLogin, risk, (Reason(ReasonCode.NEW_DEVICE, "", 1.0),),
+                      Thresholds(0.9, 0.99), False)
 
 
 EventKindLogin = _login("k", 0).kind
