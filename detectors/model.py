@@ -38,6 +38,13 @@ Floats = NDArray[np.float64]
 FORMAT_VERSION = 3
 
 
+# What to do with an artifact this build cannot use: its thresholds were set for its own
+# features, so a deployment that calibrated them calibrates the new model again.
+RETRAIN = ("retrain with `acctguard train --out NEW.npz [--events F.jsonl]`, then, if the "
+           "thresholds were calibrated, calibrate again with `acctguard calibrate --model "
+           "NEW.npz --out CALIBRATED.npz ...` (docs/calibration.md)")
+
+
 class ArtifactError(ValueError):
     """The file is not a usable acctguard model artifact."""
 
@@ -173,14 +180,14 @@ class RiskModel:
             raise ArtifactError(f"{path}: missing or corrupt header") from exc
         if header.get("format") != FORMAT_VERSION:
             raise ArtifactError(f"{path}: artifact format {header.get('format')} is not "
-                                f"{FORMAT_VERSION}; retrain with `acctguard train`")
+                                f"{FORMAT_VERSION}; {RETRAIN}")
         kinds: dict[EventKind, KindModel] = {}
         for kind in EventKind:
             expected = feature_schema(kind)
             found = header.get("schema", {}).get(str(kind))
             if found != expected:
                 raise ArtifactError(f"{path}: feature schema for {kind} is {found}, this build "
-                                    f"computes {expected}; retrain with `acctguard train`")
+                                    f"computes {expected}; {RETRAIN}")
             try:
                 kinds[kind] = model = KindModel.from_arrays(kind, arrays)
             except (KeyError, ValueError, TypeError) as exc:

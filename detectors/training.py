@@ -11,6 +11,7 @@ in fitting.
 from __future__ import annotations
 
 import hashlib
+import math
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detectors.accumulation import RiskAccumulator
+from detectors.base_model import METADATA_KEY as KIND_ORIGINS
+from detectors.base_model import BaseModel, KindOrigins
 from detectors.calibration import TailCalibrator, surprise
 from detectors.compiled import CompiledDetector, compile_detector
 from detectors.crowd import NetworkFailures
@@ -146,6 +149,30 @@ def _holdout_mask(accounts: list[str], fraction: float) -> NDArray[np.bool_]:
     return buckets < int(fraction * 10_000)
 
 
+# A kind needs at least this many honest events to fit its detectors on, and this many of other
+# accounts held out to calibrate its risk on.
+MIN_FIT_ROWS = 30
+MIN_HELD_OUT_ROWS = 20
+
+
+class TrainingDataError(ValueError):
+    """The training data cannot give a model (the message says why)."""
+
+
+class TooFewEvents(TrainingDataError):
+    """The training data has too few honest events of a kind to fit it."""
+
+    def __init__(self, kind: EventKind, fit_rows: int, held_out_rows: int,
+                 holdout_fraction: float) -> None:
+        self.kind = kind
+        self.found = fit_rows + held_out_rows
+        self.shortfall = (f"found {self.found:,} honest event{'' if self.found == 1 else 's'},"
+                          f" {fit_rows:,} to fit and {held_out_rows:,} held out; at least "
+                          f"{MIN_FIT_ROWS} to fit and {MIN_HELD_OUT_ROWS} held out are needed")
+        super().__init__(f"not enough honest {kind} events to train on: {self.shortfall} "
+                         f"(held out: the events of {holdout_fraction:.0%} of the accounts)")
+
+
 def fit_kind(kind: EventKind, table: KindTable, config: TrainingConfig) -> KindModel:
     X = table.matrix()
     empty = np.asarray(table.empty_profile, dtype=bool)
@@ -158,9 +185,8 @@ def fit_kind(kind: EventKind, table: KindTable, config: TrainingConfig) -> KindM
     X = apply_priors(X, empty, priors)
     held = _holdout_mask(table.account_id, config.holdout_fraction)
     train, holdout = X[honest & ~held], X[honest & held]
-    if len(train) < 30 or len(holdout) < 20:
-        raise ValueError(f"not enough honest {kind} events to train on "
-                         f"({len(train)} train, {len(holdout)} held out)")
+    if len(train) < MIN_FIT_ROWS or len(holdout) < MIN_HELD_OUT_ROWS:
+        raise TooFewEvents(kind, len(train), len(holdout), config.holdout_fraction)
     rng = np.random.default_rng(config.seed)
     if len(train) > config.max_train_rows:
         train = train[np.sort(rng.choice(len(train), config.max_train_rows, replace=False))]
@@ -225,16 +251,50 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def train(events: Iterable[LabelledEvent], config: TrainingConfig,
-          source: dict[str, Any] | None = None) -> RiskModel:
-    tables = replay(events)
+def _digest(tables: dict[EventKind, KindTable]) -> str:
     digest = hashlib.sha256()
     for kind in EventKind:
         digest.update(str(kind).encode())
         digest.update(tables[kind].matrix().tobytes())
         digest.update(np.asarray(tables[kind].is_attack, dtype=np.uint8).tobytes())
-    training_digest = digest.hexdigest()
-    kinds = {kind: fit_kind(kind, tables[kind], config) for kind in EventKind}
+    return digest.hexdigest()
+
+
+def fit_kinds(tables: dict[EventKind, KindTable], config: TrainingConfig,
+              base: BaseModel | None = None) -> tuple[dict[EventKind, KindModel], KindOrigins,
+                                                      RiskModel | None]:
+    """Every kind fitted on its table; with ``base``, a kind with too few honest events is the
+    base model's instead (the base is loaded only then). Raises :class:`TooFewEvents` for the
+    first such kind without ``base``, :class:`TrainingDataError` when no kind can be fitted."""
+    kinds: dict[EventKind, KindModel] = {}
+    short: dict[EventKind, TooFewEvents] = {}
+    for kind in EventKind:
+        try:
+            kinds[kind] = fit_kind(kind, tables[kind], config)
+        except TooFewEvents as exc:
+            if base is None:
+                raise
+            short[kind] = exc
+    trained = {kind: len(tables[kind].rows) for kind in kinds}
+    if not short:
+        return kinds, KindOrigins(trained), None
+    if not kinds:
+        raise TrainingDataError("no event kind has enough honest events to train on: " + "; ".join(
+            f"{kind}: {exc.shortfall}" for kind, exc in short.items()))
+    assert base is not None
+    model = base.load()
+    kinds.update({kind: model.kinds[kind] for kind in short})
+    return kinds, KindOrigins(trained, {kind: exc.shortfall for kind, exc in short.items()},
+                              model.version, base.origin,
+                              dict(model.metadata.get("source") or {})), model
+
+
+def train(events: Iterable[LabelledEvent], config: TrainingConfig,
+          source: dict[str, Any] | None = None, base: BaseModel | None = None) -> RiskModel:
+    """A model fitted on ``events``; see :func:`fit_kinds` for kinds with too few events."""
+    tables = replay(events)
+    training_digest = _digest(tables)
+    kinds, origins, base_model = fit_kinds(tables, config, base)
     accumulator = calibrate_accumulator(tables, kinds, config)
     metadata: dict[str, Any] = {
         "accumulation": accumulator.to_dict(),
@@ -249,6 +309,25 @@ def train(events: Iterable[LabelledEvent], config: TrainingConfig,
         "attack_rows": {str(k): int(sum(t.is_attack)) for k, t in tables.items()},
         "libraries": _versions(),
         "source": source or {},
+        KIND_ORIGINS: origins.to_metadata(),
     }
-    version = f"{'-'.join(config.detectors)}-{training_digest[:12]}"
+    identity = training_digest
+    if base_model is not None:
+        # Too little data for these to set the base's figures aside: keep the base's.
+        if math.isinf(accumulator.challenge_level):
+            metadata["accumulation"] = base_model.metadata.get("accumulation")
+        if not metadata["population"]:
+            metadata["population"] = base_model.metadata.get("population") or {}
+        identity = hashlib.sha256(f"{training_digest}+{base_model.version}".encode()).hexdigest()
+    version = f"{'-'.join(config.detectors)}-{identity[:12]}"
     return RiskModel(version, kinds, metadata)
+
+
+def train_simulator_default(accounts: int, days: int, seed: int) -> RiskModel:
+    """The default model: the project's simulator with the default training configuration
+    (what the service trains on first start; nothing is downloaded)."""
+    from detectors.simulation import SimulationConfig, simulate
+
+    return train(simulate(SimulationConfig(accounts=accounts, days=days, seed=seed)),
+                 TrainingConfig(seed=seed),
+                 source={"simulator": {"accounts": accounts, "days": days, "seed": seed}})

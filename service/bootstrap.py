@@ -45,14 +45,11 @@ ADMIN_SERVICE = pb.DESCRIPTOR.services_by_name["AccountGuardAdmin"]
 
 def train_default_model(path: Path, accounts: int, days: int, seed: int) -> RiskModel:
     """Build the default artifact from the project's own simulator (nothing is downloaded)."""
-    from detectors.simulation import SimulationConfig, simulate
-    from detectors.training import TrainingConfig, train
+    from detectors.training import train_simulator_default
 
     started = time.perf_counter()
-    config = SimulationConfig(accounts=accounts, days=days, seed=seed)
     log.info("training_default_model", path=str(path), accounts=accounts, days=days, seed=seed)
-    model = train(simulate(config), TrainingConfig(seed=seed),
-                  source={"simulator": {"accounts": accounts, "days": days, "seed": seed}})
+    model = train_simulator_default(accounts, days, seed)
     model.save(path)
     log.info("trained_default_model", version=model.version,
              seconds=round(time.perf_counter() - started, 1))

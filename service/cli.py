@@ -25,6 +25,7 @@ from service.config import Settings
 from service.console.cli import console
 
 if TYPE_CHECKING:
+    from detectors.base_model import BaseModel
     from detectors.simulation.model import LabelledEvent
     from service.rpc.security import ServerSecurity
 
@@ -218,12 +219,22 @@ async def _serve(settings: Settings, security: ServerSecurity | None = None) -> 
 @click.option("--outcomes", "outcomes_file", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="outcomes from `acctguard outcomes export`: events reported "
               "as fraud or legitimate are labelled so")
+@click.option("--base-model", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="artifact whose detectors and thresholds are kept for the event kinds the "
+                   "events have too few of; default: the model the service trains from its "
+                   "simulator (ACCTGUARD_TRAIN_ACCOUNTS/DAYS/SEED), trained only if needed")
 def train(out: Path, events: Path | None, accounts: int, days: int, seed: int, detectors: str,
           challenge_fpr: float, freeze_fpr: float, test_fraction: float,
-          outcomes_file: Path | None) -> None:
-    """Fit detectors on honest traffic and write a versioned model artifact."""
+          outcomes_file: Path | None, base_model: Path | None) -> None:
+    """Fit detectors on honest traffic and write a versioned model artifact.
+
+    Event kinds with too few honest events (a log of card transactions has no sign-ins) keep
+    the base model's detectors and thresholds; the artifact records which kinds came from where.
+    """
+    from detectors.base_model import KindOrigins
+    from detectors.model import ArtifactError
     from detectors.simulation import SimulationConfig, read_jsonl, simulate
-    from detectors.training import TrainingConfig
+    from detectors.training import TrainingConfig, TrainingDataError
     from detectors.training import train as fit
 
     config = TrainingConfig(detectors=tuple(d.strip() for d in detectors.split(",") if d.strip()),
@@ -237,11 +248,32 @@ def train(out: Path, events: Path | None, accounts: int, days: int, seed: int, d
         stream = simulate(SimulationConfig(accounts=accounts, days=days, seed=seed))
         source = {"simulator": {"accounts": accounts, "days": days, "seed": seed}}
     stream = _with_outcomes(stream, outcomes_file, source)
-    model = fit(stream, config, source=source)
+    try:
+        model = fit(stream, config, source=source, base=_base_model(base_model))
+    except (TrainingDataError, ArtifactError) as exc:
+        raise click.ClickException(str(exc)) from None
     model.save(out)
+    origins = KindOrigins.of(model.metadata)
     click.echo(json.dumps({"model": str(out), "version": model.version,
                            "rows": model.metadata["rows"],
+                           "trained_kinds": [str(k) for k in origins.trained],
+                           "base_kinds": [str(k) for k in origins.from_base],
+                           "base_model_version": origins.base_version,
                            "seconds": round(time.perf_counter() - started, 1)}))
+    for line in origins.summary("this log" if events is not None else "simulated traffic"):
+        click.echo(line, err=True)
+
+
+def _base_model(path: Path | None) -> BaseModel:
+    """The file given, or the service's default model (trained from the simulator only when a
+    kind needs it)."""
+    from detectors.base_model import BaseModel
+
+    if path is not None:
+        return BaseModel.from_file(path)
+    settings = Settings()
+    return BaseModel.simulator_default(settings.train_accounts, settings.train_days,
+                                       settings.train_seed)
 
 
 @main.command()

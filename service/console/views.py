@@ -191,8 +191,17 @@ def _model_section(model: pb.ModelInfo | ConsoleError) -> str:
             f"<dt>Detectors</dt><dd>{e(', '.join(model.detectors) or '–')}</dd>"
             f"<dt>Challenge at risk ≥</dt><dd>{model.challenge_threshold:.4f}</dd>"
             f"<dt>Freeze at risk ≥</dt><dd>{model.freeze_threshold:.4f}</dd>"
-            f"<dt>Trained</dt><dd>{e(text.when(model.trained_at))}</dd></dl>"
-            + _figures(model.source) + "</section>")
+            f"<dt>Trained</dt><dd>{e(text.when(model.trained_at))}</dd>"
+            + _origins(model) + "</dl>" + _figures(model.source) + "</section>")
+
+
+def _origins(model: pb.ModelInfo) -> str:
+    """Which event kinds the model was trained on, and which it kept from a base model."""
+    trained = f"<dt>Trained on its data</dt><dd>{e(', '.join(model.trained_kinds) or '–')}</dd>"
+    if not model.base_kinds:
+        return trained
+    return (trained + f"<dt>Kept from base model</dt><dd>{e(', '.join(model.base_kinds))} "
+            f"(<code>{e(model.base_model_version)}</code>)</dd>")
 
 
 def home_page(summary: pb.DecisionSummary | ConsoleError, hours: int,

@@ -11,6 +11,7 @@ from typing import Any
 
 import structlog
 
+from detectors.base_model import KindOrigins
 from detectors.events import EventKind
 from detectors.model import RiskModel
 from service.api.acctguard.v1 import acctguard_pb2 as pb
@@ -61,14 +62,19 @@ def model_info(model: RiskModel) -> pb.ModelInfo:
     """The artifact as the admin API describes it."""
     metadata = model.metadata
     login = model.kinds[EventKind.LOGIN].thresholds
+    origins = KindOrigins.of(metadata)
     info = pb.ModelInfo(
         version=model.version, detectors=list(metadata.get("detectors", [])),
         challenge_threshold=login.challenge, freeze_threshold=login.freeze,
+        trained_kinds=[str(kind) for kind in origins.trained],
+        base_kinds=[str(kind) for kind in origins.from_base],
+        base_model_version=origins.base_version,
         source=json.dumps({
             "source": metadata.get("source", {}),
             "thresholds": {str(k): {"challenge": m.thresholds.challenge,
                                     "freeze": m.thresholds.freeze}
                            for k, m in model.kinds.items()},
+            "kind_origins": origins.to_metadata(),
             **{key: metadata[key] for key in ("challenge_fpr", "freeze_fpr", "rows",
                                               "test_fraction", "libraries", "calibration")
                if key in metadata},

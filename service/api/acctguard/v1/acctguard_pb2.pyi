@@ -567,20 +567,26 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("version", "detectors", "challenge_threshold", "freeze_threshold", "trained_at", "source")
+    __slots__ = ("version", "detectors", "challenge_threshold", "freeze_threshold", "trained_at", "source", "trained_kinds", "base_kinds", "base_model_version")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DETECTORS_FIELD_NUMBER: _ClassVar[int]
     CHALLENGE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     FREEZE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     TRAINED_AT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TRAINED_KINDS_FIELD_NUMBER: _ClassVar[int]
+    BASE_KINDS_FIELD_NUMBER: _ClassVar[int]
+    BASE_MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     version: str
     detectors: _containers.RepeatedScalarFieldContainer[str]
     challenge_threshold: float
     freeze_threshold: float
     trained_at: _timestamp_pb2.Timestamp
     source: str
-    def __init__(self, version: _Optional[str] = ..., detectors: _Optional[_Iterable[str]] = ..., challenge_threshold: _Optional[float] = ..., freeze_threshold: _Optional[float] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ...) -> None: ...
+    trained_kinds: _containers.RepeatedScalarFieldContainer[str]
+    base_kinds: _containers.RepeatedScalarFieldContainer[str]
+    base_model_version: str
+    def __init__(self, version: _Optional[str] = ..., detectors: _Optional[_Iterable[str]] = ..., challenge_threshold: _Optional[float] = ..., freeze_threshold: _Optional[float] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., trained_kinds: _Optional[_Iterable[str]] = ..., base_kinds: _Optional[_Iterable[str]] = ..., base_model_version: _Optional[str] = ...) -> None: ...
 
 class VerifyAuditChainRequest(_message.Message):
     __slots__ = ()
