@@ -3,9 +3,10 @@
 Honest account holders (office workers, commuters, travellers, night-shift workers, students,
 retirees, dormant customers, households sharing a tablet, people buying a new phone...) sign
 in, pay and change settings; ``attack_rate`` of the accounts suffer one attack from
-:data:`ALL_SCENARIOS`. :func:`simulate` yields every event in time order with its
-:class:`Label`; the same configuration always yields the same stream. Standard library only,
-and no I/O but the explicit JSONL functions.
+:data:`ALL_SCENARIOS`. ``population="stress"`` makes every holder one of the personas the
+default population underrepresents (:mod:`detectors.simulation.stress`). :func:`simulate`
+yields every event in time order with its :class:`Label`; the same configuration always yields
+the same stream. Standard library only, and no I/O but the explicit JSONL functions.
 
 Conventions of the events produced:
 
@@ -18,7 +19,8 @@ Conventions of the events produced:
   stuffing and password spraying are campaigns: one ``attack_id`` spans many accounts.
 
 Each JSONL line is ``{"event": event_to_dict(event), "label": {"is_attack", "scenario",
-"attack_id"}}``: what the service sees is kept apart from the ground truth.
+"attack_id", "persona"}}``: what the service sees is kept apart from the ground truth. The
+persona is the account holder's, on every event of the account, attacks included.
 """
 
 from detectors.simulation.model import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from detectors.simulation.attackers import hosting_network, residential_network
 from detectors.simulation.calendar_days import DAY, HOUR, SimCalendar
@@ -69,6 +69,10 @@ class _Planner:
         self._instances += 1
         return Label(True, scenario, f"atk-{self.config.seed}-{self._instances:05d}")
 
+    def victim_label(self, label: Label, index: int) -> Label:
+        """The attack's label on one victim's events: with the victim's persona."""
+        return replace(label, persona=self.accounts[index].label.persona)
+
     def campaigns(self, scenario: str, targets: list[int]) -> None:
         rng, config = self.rng, self.config
         count = math.ceil(len(targets) / _CAMPAIGN_SIZE[scenario])
@@ -84,7 +88,8 @@ class _Planner:
             for index in targets[number::count]:
                 at = start + rng.uniform(0.0, span)
                 day = min(self.calendar.day_of(at), self.calendar.steps - 1)
-                self.plans[index] = AttackPlan(scenario, label, day, at, campaign)
+                self.plans[index] = AttackPlan(scenario, self.victim_label(label, index), day,
+                                               at, campaign)
 
     def targeted(self, scenario: str, targets: list[int]) -> None:
         days = self.config.days
@@ -94,7 +99,8 @@ class _Planner:
             day = self.rng.randint(earliest, latest)
             if scenario == "dormant_revival":
                 day = self._go_dormant(self.accounts[index])
-            self.plans[index] = AttackPlan(scenario, self.label(scenario), day)
+            self.plans[index] = AttackPlan(scenario,
+                                           self.victim_label(self.label(scenario), index), day)
 
     def _go_dormant(self, owner: Account) -> int:
         """Silence the owner from some day on; the revival comes weeks later."""

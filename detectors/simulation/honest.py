@@ -4,7 +4,9 @@ The day is planned as a list of intents (sign in, open the account, set up a new
 change a setting, reset a forgotten password), each possibly carrying payments made in that
 session; the intents then play out in time order. Card payments and cash withdrawals happen
 without signing in. A sign-in that would imply travelling faster than an airliner since the
-previous one (a commute or a flight still under way) does not happen.
+previous one (a commute or a flight still under way) does not happen. An account with a
+behaviour (a stress persona, :mod:`detectors.simulation.hooks`) may add and change intents,
+place them on a network and device of its own, and choose how many typos precede a sign-in.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from detectors.simulation.hours import (
     cumulative_hour_weights,
     sample_hours,
 )
-from detectors.simulation.model import HONEST
 from detectors.simulation.population import Account, Persona
 from detectors.simulation.schedule import DaySchedule, Stay, StayKind, plan_day
 from detectors.simulation.seeding import poisson
@@ -38,9 +39,12 @@ from detectors.simulation.spending import (
     pick_feature,
     rent_amount,
 )
-from detectors.simulation.world import CITIES, Network
+from detectors.simulation.world import CITIES, Network, NetworkKind
 
 HONEST_MAX_KMH = 900.0
+# Networks whose geolocation says nothing about where the holder is (a VPN's exit, a satellite
+# provider's ground station): signing in through one neither needs nor makes a journey.
+LOCATION_FREE = frozenset({NetworkKind.HOSTING, NetworkKind.SATELLITE})
 MIN_LOGIN_GAP_SECONDS = 90.0
 RETURNING_AFTER_DAYS = 14
 # Chance per day that an account holder changes each setting on their own.
@@ -70,6 +74,8 @@ class Payment:
     feature: CreditFeature
     channel: str
     rent: bool = False
+    amount_minor: int = 0  # 0: drawn around the account's typical amount
+    payee: str = ""  # "": one of the usual payees, now and then a new one
 
 
 @dataclass(slots=True)
@@ -79,6 +85,8 @@ class Intent:
     change: AccountChangeKind = AccountChangeKind.PASSWORD
     web: bool = False
     payments: list[Payment] | None = None  # made in this session
+    place: tuple[Network, Device] | None = None  # None: where the holder usually would be
+    payment_gap: float = 420.0  # at most this many seconds between the session's payments
 
 
 def _intent_time(intent: Intent) -> float:
@@ -139,7 +147,10 @@ class HonestDay:
                 forgot = kind is AccountChangeKind.PASSWORD and rng.random() < 0.35
                 purpose = Purpose.FORGOT_PASSWORD if forgot else Purpose.CHANGE_SETTING
                 intents.append(Intent(self._evening(), purpose, change=kind))
-        return intents, self._plan_payments(intents, active)
+        card_present = self._plan_payments(intents, active)
+        if account.behaviour is not None:
+            account.behaviour.plan(self, intents, active)
+        return intents, card_present
 
     def _plan_sign_ins(self, intents: list[Intent]) -> None:
         account, today, rng = self.account, self.today, self.rng
@@ -194,6 +205,12 @@ class HonestDay:
 
     def _where(self, stay: Stay, intent: Intent) -> tuple[Network, Device]:
         account, rng = self.account, self.rng
+        if intent.place is not None:
+            return intent.place
+        if account.behaviour is not None:
+            placed = account.behaviour.where(self, stay, intent)
+            if placed is not None:
+                return placed
         phone = account.phone
         if stay.kind is StayKind.AWAY and self.schedule.trip is not None:
             trip = self.schedule.trip
@@ -231,7 +248,7 @@ class HonestDay:
         account = self.account
         if at < self.schedule.start:
             return False
-        if account.last_login_at < 0.0:
+        if account.last_login_at < 0.0 or network.kind in LOCATION_FREE:
             return True
         if at - account.last_login_at < MIN_LOGIN_GAP_SECONDS:
             return False
@@ -244,8 +261,10 @@ class HonestDay:
     def _login(self, at: float, network: Network, ip: str, device: Device, success: bool,
                auth: str) -> None:
         account = self.account
-        self.out.append(self.factory.login(HONEST, account.account_id, at, network, ip, device,
-                                           success, auth))
+        self.out.append(self.factory.login(account.label, account.account_id, at, network, ip,
+                                           device, success, auth))
+        if network.kind in LOCATION_FREE:
+            return
         account.last_login_at = at
         account.last_login_city = network.city
         account.last_latitude = network.latitude
@@ -283,18 +302,20 @@ class HonestDay:
         elif intent.purpose is Purpose.OPEN_ACCOUNT:
             device, auth = account.phone, "password"
         failures = 1 + (rng.random() < 0.3) if rng.random() < account.typo_rate else 0
+        if failures and account.behaviour is not None:
+            failures = account.behaviour.typos(rng, failures)
         ip = self._sign_in(intent.at, network, device, auth, failures)
         if ip is None:
             return
         cursor = intent.at
         for change in self._changes_after(intent):
             cursor += rng.uniform(30.0, 240.0)
-            self.out.append(self.factory.change(HONEST, account.account_id, cursor, change,
-                                                device.device_id, ip))
+            self.out.append(self.factory.change(account.label, account.account_id, cursor,
+                                                change, device.device_id, ip))
         if intent.purpose is Purpose.NEW_PHONE:
             account.devices[0] = device
         for payment in intent.payments or ():
-            cursor += rng.uniform(20.0, 420.0)
+            cursor += rng.uniform(20.0, intent.payment_gap)
             self._online_payment(cursor, payment, network, ip, device)
 
     def _changes_after(self, intent: Intent) -> list[AccountChangeKind]:
@@ -320,7 +341,7 @@ class HonestDay:
             self._login(cursor, network, ip, device, False, auth)
             cursor += rng.uniform(10.0, 40.0)
         cursor += rng.uniform(60.0, 240.0)
-        self.out.append(self.factory.change(HONEST, account.account_id, cursor,
+        self.out.append(self.factory.change(account.label, account.account_id, cursor,
                                             AccountChangeKind.PASSWORD, device.device_id, ip))
         self._login(cursor + rng.uniform(20.0, 90.0), network, ip, device, True, auth)
 
@@ -330,10 +351,12 @@ class HonestDay:
         if payment.rent:
             amount, payee = rent_amount(account), person_payee(account.country, account.persons[0])
         else:
-            amount = honest_amount(rng, account, payment.feature, self.today.payday_window)
-            payee = honest_payee(rng, account, payment.feature, network.country)
+            amount = payment.amount_minor or honest_amount(rng, account, payment.feature,
+                                                           self.today.payday_window)
+            country = account.country if network.kind in LOCATION_FREE else network.country
+            payee = payment.payee or honest_payee(rng, account, payment.feature, country)
         self.out.append(self.factory.transaction(
-            HONEST, account.account_id, at, amount, account.currency, payee, payment.feature,
+            account.label, account.account_id, at, amount, account.currency, payee, payment.feature,
             payment.channel, device.device_id, ip, network.country))
 
     def _card_present(self, payment: Payment) -> None:
@@ -347,6 +370,7 @@ class HonestDay:
         amount = honest_amount(rng, account, payment.feature, self.today.payday_window)
         payee = honest_payee(rng, account, payment.feature, country)
         self.out.append(self.factory.transaction(
-            HONEST, account.account_id, at, amount, account.currency, payee, payment.feature,
-            payment.channel, account.phone.device_id if wallet else "", "", country))
+            account.label, account.account_id, at, amount, account.currency, payee,
+            payment.feature, payment.channel, account.phone.device_id if wallet else "", "",
+            country))
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from detectors.events import Event
+from detectors.simulation.knobs import StressKnobs
 
 HONEST_SCENARIO = "honest"
 
@@ -31,9 +32,14 @@ class Label:
     is_attack: bool
     scenario: str  # "honest" for normal traffic, else the attack scenario name
     attack_id: str = ""  # groups the events of one attack instance ("" for honest)
+    persona: str = ""  # the account holder's persona, on every event of the account
 
 
 HONEST = Label(is_attack=False, scenario=HONEST_SCENARIO)
+
+# "default": the everyday population (population.Persona); "stress": honest account holders
+# the default population underrepresents (stress.py), every account one of its personas.
+POPULATIONS: tuple[str, ...] = ("default", "stress")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,8 @@ class SimulationConfig:
     start: float = 1767225600.0  # 2026-01-01T00:00:00Z
     attack_rate: float = 0.02  # fraction of accounts that suffer one attack
     scenarios: tuple[str, ...] = ALL_SCENARIOS  # which attack scenarios to draw from
+    population: str = "default"  # one of POPULATIONS
+    stress: StressKnobs = field(default_factory=StressKnobs)  # the stress personas' knobs
 
     def __post_init__(self) -> None:
         if self.accounts < 1:
@@ -61,3 +69,5 @@ class SimulationConfig:
         unknown = sorted(set(self.scenarios) - set(ALL_SCENARIOS))
         if unknown:
             raise ValueError(f"unknown scenarios {unknown}; known: {list(ALL_SCENARIOS)}")
+        if self.population not in POPULATIONS:
+            raise ValueError(f"unknown population {self.population!r}; known: {list(POPULATIONS)}")

@@ -11,10 +11,12 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from detectors.events import CreditFeature
 from detectors.simulation.devices import Device, make_laptop, make_phone, make_tablet
 from detectors.simulation.hours import Routine
+from detectors.simulation.model import HONEST, HONEST_SCENARIO, Label
 from detectors.simulation.money import COUNTRY_CURRENCY
 from detectors.simulation.seeding import (
     ACCOUNT_SALT,
@@ -35,6 +37,9 @@ from detectors.simulation.world import (
     NetworkKind,
     make_network,
 )
+
+if TYPE_CHECKING:
+    from detectors.simulation.hooks import Behaviour
 
 MERCHANTS_PER_COUNTRY = 6000
 NO_DAY = 1 << 30  # "never" for day-valued fields
@@ -94,6 +99,7 @@ class Trip:
     return_arrive: float
     hotel: Network
     local_mobile: Network
+    layovers: tuple[tuple[float, float, int], ...] = ()  # (from, until, city) between flights
 
 
 @dataclass(slots=True)
@@ -132,6 +138,8 @@ class Account:
     created_day: int
     dormant_from: int
     new_phone_day: int
+    label: Label = HONEST  # the label of the holder's own events (their persona in it)
+    behaviour: Behaviour | None = None  # a stress persona's hooks (hooks.py); None: default
     trip: Trip | None = None
     clock: float = 0.0  # time of the latest honest event
     last_login_at: float = -1.0
@@ -194,8 +202,10 @@ def _feature_shares(rng: random.Random, persona: Persona) -> tuple[float, ...]:
     return tuple(accumulate(shares))
 
 
-def build_account(seed: int, index: int, accounts: int, days: int) -> Account:
-    """Account ``index`` of a population of ``accounts`` simulated over ``days`` days."""
+def build_account(seed: int, index: int, accounts: int, days: int,
+                  persona: Persona | None = None) -> Account:
+    """Account ``index`` of a population of ``accounts`` simulated over ``days`` days; its
+    persona drawn like everybody's unless ``persona`` is given."""
     household = _household(seed, index, accounts)
     shared = derived_rng(seed, HOUSEHOLD_SALT, household)
     home_city = shared.choices(_CITY_INDICES, cum_weights=_HOME_CUMULATIVE)[0]
@@ -206,7 +216,7 @@ def build_account(seed: int, index: int, accounts: int, days: int) -> Account:
     household_device = make_tablet(shared) if shared.random() < 0.5 else make_laptop(shared)
 
     rng = derived_rng(seed, ACCOUNT_SALT, index)
-    persona = _pick_persona(rng, home_city)
+    persona = _pick_persona(rng, home_city) if persona is None else persona
     traits = TRAITS[persona]
     work_city, work_net = _work(rng, seed, persona, home_city, traits)
     mobile_asn = rng.choice(MOBILE_ASNS[country])
@@ -260,4 +270,5 @@ def build_account(seed: int, index: int, accounts: int, days: int) -> Account:
         created_day=created_day,
         dormant_from=NO_DAY,
         new_phone_day=new_phone_day,
+        label=Label(False, HONEST_SCENARIO, persona=str(persona)),
     )

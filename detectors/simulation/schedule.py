@@ -30,6 +30,7 @@ class StayKind(IntEnum):
     HOME = 0
     WORK = 1
     AWAY = 2
+    TRANSIT = 3  # between two flights, at the connecting airport
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,8 @@ def _trip_day(account: Account, trip: Trip, start: float, end: float) -> DaySche
     stays = (_clipped(-_NEVER, trip.depart, StayKind.HOME, home, start, end)
              + _clipped(trip.arrive, trip.return_depart, StayKind.AWAY, away, start, end)
              + _clipped(trip.return_arrive, _NEVER, StayKind.HOME, home, start, end))
+    for low, high, city in trip.layovers:
+        stays += _clipped(low, high, StayKind.TRANSIT, city, start, end)
     arrival = next((t for t in (trip.arrive, trip.return_arrive) if start <= t < end), 0.0)
     if trip.return_arrive < end:
         account.trip = None
@@ -151,6 +154,8 @@ def plan_day(account: Account, today: Today, rng: random.Random) -> DaySchedule:
         city = trip.destination
     start = today.utc_midnight - CITIES[city].utc_offset_seconds
     end = start + DAY
+    if trip is None and account.behaviour is not None:
+        trip = account.trip = account.behaviour.trip(account, today, start, rng)
     if (trip is None and account.trip_rate > 0.0 and account.created_day < today.index
             and today.index < today.days - 1 and rng.random() < account.trip_rate):
         trip = account.trip = _start_trip(account, today, start, rng)

@@ -36,6 +36,7 @@ from detectors.simulation.honest import HonestDay
 from detectors.simulation.model import HONEST, Label, LabelledEvent, SimulationConfig
 from detectors.simulation.population import Account, build_account
 from detectors.simulation.seeding import ATTACK_SALT, TRAFFIC_SALT, mix64
+from detectors.simulation.stress import build_stress_account
 from detectors.simulation.world import MAX_UTC_OFFSET_SECONDS
 
 
@@ -65,12 +66,19 @@ def _attack(plan: AttackPlan, account: Account, today: Today,
     return run.out
 
 
+def build_population(config: SimulationConfig) -> list[Account]:
+    """The account holders of ``config.population``, by index."""
+    if config.population == "stress":
+        return [build_stress_account(config, index) for index in range(config.accounts)]
+    return [build_account(config.seed, index, config.accounts, config.days)
+            for index in range(config.accounts)]
+
+
 def simulate(config: SimulationConfig) -> Iterator[LabelledEvent]:
     """All events of the simulation, labelled, in time order (ties in creation order)."""
     calendar = SimCalendar(config.start, config.days)
     with collector_paused():
-        accounts = [build_account(config.seed, index, config.accounts, config.days)
-                    for index in range(config.accounts)]
+        accounts = build_population(config)
         plans = plan_attacks(config, accounts, calendar)
     factory = EventFactory(config.seed)
     traffic_rng = random.Random(mix64(config.seed, TRAFFIC_SALT))
@@ -139,7 +147,7 @@ def _event_fields(event: Event) -> dict[str, Any]:
 
 def _label_fields(label: Label) -> dict[str, Any]:
     return {"is_attack": label.is_attack, "scenario": label.scenario,
-            "attack_id": label.attack_id}
+            "attack_id": label.attack_id, "persona": label.persona}
 
 
 def labelled_to_dict(item: LabelledEvent) -> dict[str, Any]:
@@ -149,11 +157,13 @@ def labelled_to_dict(item: LabelledEvent) -> dict[str, Any]:
 
 def labelled_from_dict(data: dict[str, Any]) -> LabelledEvent:
     """A record without a label (events logged in production) is presumed honest; reported
-    outcomes can correct that (service.evaluation.outcomes)."""
+    outcomes can correct that (service.evaluation.outcomes). A label without a persona (files
+    written before labels had one) has persona ""."""
     label = data.get("label") or {"is_attack": False, "scenario": HONEST.scenario}
     return LabelledEvent(
         event_from_dict(data["event"]),
-        Label(bool(label["is_attack"]), str(label["scenario"]), str(label.get("attack_id", ""))),
+        Label(bool(label["is_attack"]), str(label["scenario"]), str(label.get("attack_id", "")),
+              str(label.get("persona", ""))),
     )
 
 

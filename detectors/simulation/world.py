@@ -183,6 +183,7 @@ class NetworkKind(StrEnum):
     MOBILE = "mobile"
     HOSTING = "hosting"
     RELAY = "relay"
+    SATELLITE = "satellite"  # geolocated at the provider's ground station, not the dish
 
 
 @dataclass(frozen=True, slots=True)

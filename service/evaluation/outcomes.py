@@ -50,8 +50,9 @@ def relabel(stream: Iterable[LabelledEvent],
         outcome = outcomes.get(item.event.event_id)
         if outcome is Outcome.CONFIRMED_FRAUD and not item.label.is_attack:
             yield replace(item, label=Label(True, REPORTED_FRAUD,
-                                            f"reported:{item.event.account_id}"))
+                                            f"reported:{item.event.account_id}",
+                                            item.label.persona))
         elif outcome is Outcome.CONFIRMED_LEGITIMATE and item.label.is_attack:
-            yield replace(item, label=HONEST)
+            yield replace(item, label=replace(HONEST, persona=item.label.persona))
         else:
             yield item

@@ -146,7 +146,8 @@ def test_jsonl_keeps_labels_apart_and_round_trips(stream: list[LabelledEvent],
         assert record["event"] == event_to_dict(item.event)
         assert record["label"] == {"is_attack": item.label.is_attack,
                                    "scenario": item.label.scenario,
-                                   "attack_id": item.label.attack_id}
+                                   "attack_id": item.label.attack_id,
+                                   "persona": item.label.persona}
     assert list(read_jsonl(path)) == stream
 
 
