@@ -1,17 +1,23 @@
-"""acctguard next to plain PyOD baselines on public data, as markdown tables for the README.
+"""acctguard on public data, as markdown tables for the docs: next to plain PyOD baselines
+(``--mode compare``), or run as a deployment runs it (``--mode deployment``).
 
     .venv/bin/python scripts/eval_public_data.py                  # full: every row (~2.5 min)
     .venv/bin/python scripts/eval_public_data.py --quick          # the tests' short mode (~40 s)
     .venv/bin/python scripts/eval_public_data.py --json out.json  # also save the whole result
+    .venv/bin/python scripts/eval_public_data.py --mode deployment [--quick] [--work-dir D]
 
 The data directory defaults to ``<repo>/../shared/data``; see
-``service/evaluation/public_data.py`` for what is measured and how.
+``service/evaluation/public_data.py`` and ``service/evaluation/public_deployment.py`` for what
+is measured and how.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,12 +109,41 @@ def kdd_report(result: Result) -> str:
             "single-row column is the exact check.\n\n" + table(header, rows))
 
 
+def deployment_main(args: argparse.Namespace) -> int:
+    from service.evaluation.public_deployment import FULL, QUICK, evaluate_deployment
+    from service.evaluation.public_deployment_report import deployment_report
+
+    plan = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        work_dir = args.work_dir or Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="acctguard-deployment-")))
+        result = evaluate_deployment(args.data_dir, work_dir, plan, args.base_model,
+                                     on_progress=lambda line: print(line, file=sys.stderr))
+    result["seconds_in_all"] = round(time.perf_counter() - started, 1)
+    print(deployment_report(result, quick=args.quick))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        print(f"saved {args.json}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--mode", choices=("compare", "deployment"), default="compare",
+                        help="compare: acctguard's transaction model next to PyOD baselines; "
+                             "deployment: train, backfill, calibrate and replay through a "
+                             "server as a card processor would")
     parser.add_argument("--quick", action="store_true", help="the tests' short mode")
     parser.add_argument("--json", type=Path, help="also write the whole result here")
+    parser.add_argument("--work-dir", type=Path, help="deployment: keep the events log, "
+                        "artifacts, service data and logs here (default: a temporary directory)")
+    parser.add_argument("--base-model", type=Path, help="deployment: `acctguard train "
+                        "--base-model` (default: the service's simulator model)")
     args = parser.parse_args(argv)
+    if args.mode == "deployment":
+        return deployment_main(args)
     started = time.perf_counter()
     result = evaluate_public_data(args.data_dir, quick=args.quick)
     result["seconds"] = round(time.perf_counter() - started, 1)
