@@ -155,6 +155,10 @@ def describe(code: ReasonCode, context: Context) -> str:
     if code is ReasonCode.RISK_STORE_UNAVAILABLE:
         return ("The account's history could not be read just now, so this activity was not "
                 "scored; the decision is the service's rule for that case.")
+    if code is ReasonCode.NOT_SCORED_IN_TIME:
+        return ("The request left too little time to check this activity against the "
+                "account's history, so it was not scored; the decision is the service's rule "
+                "for that case.")
     return "The combination of details in this activity is unlike this account's normal use."
 
 

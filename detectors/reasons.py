@@ -31,6 +31,7 @@ class ReasonCode(IntEnum):
     RISK_STORE_UNAVAILABLE = 19
     REPORTED_FRAUD = 20
     FAILED_STEP_UP = 21
+    NOT_SCORED_IN_TIME = 22
 
 
 @dataclass(frozen=True, slots=True)

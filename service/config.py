@@ -56,8 +56,9 @@ class Settings(BaseSettings):
         180.0, gt=0, description="profiles and per-event records older than this are pruned "
         "(hourly); the audit trail is kept")
     fail_mode: Literal["open", "closed"] = Field(
-        "closed", description="Score's answer when the risk store cannot be used in time: "
-        "closed = CHALLENGE, open = ALLOW (both with reason RISK_STORE_UNAVAILABLE)")
+        "closed", description="Score's answer when an event cannot be scored: closed = "
+        "CHALLENGE, open = ALLOW, with reason RISK_STORE_UNAVAILABLE (the risk store cannot be "
+        "used in time) or NOT_SCORED_IN_TIME (the call's deadline is too short)")
     score_timeout_seconds: float = Field(
         2.0, gt=0, le=60, description="longest Score waits for the engine and store (less when "
         "the call's deadline is sooner) before answering with the fail mode")

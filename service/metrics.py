@@ -49,7 +49,8 @@ class Metrics:
             ["result"], registry=r)
         self.shed = Counter("acctguard_calls_shed_total",
                             "Calls answered without the engine: rate limited, or the fail mode "
-                            "while the store was unusable.", ["reason"], registry=r)
+                            "while the store was unusable or the deadline too short to score.",
+                            ["reason"], registry=r)
         self.scorer = Histogram("acctguard_scorer_seconds",
                                 "Engine time per scored event (features, detectors, policy, "
                                 "commit).", buckets=LATENCY_BUCKETS, registry=r)
@@ -72,10 +73,11 @@ class Metrics:
             self.freeze_placed(freeze)
         self.scorer.observe(seconds)
 
-    def degraded(self, result: ScoreResult) -> None:
-        """A fail-mode answer: counted as a decision and as a shed call."""
+    def degraded(self, result: ScoreResult, reason: str = "store_unavailable") -> None:
+        """A fail-mode answer: counted as a decision and as a shed call, by why
+        (``store_unavailable``, ``deadline_too_short``)."""
         self._decided(result)
-        self.shed_call("store_unavailable")
+        self.shed_call(reason)
 
     def _decided(self, result: ScoreResult) -> None:
         self.decisions.labels(str(result.kind), result.decision.name).inc()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from detectors.events import Event, LoginEvent
 from detectors.profile import AccountProfile
-from detectors.reasons import ReasonCode
 from detectors.trust import as_failed_sign_in
 from service.domain.audit import Actor, AuditRecord
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
+from service.domain.degraded import is_fail_mode
 from service.domain.engine import TrustSettings
 from service.domain.errors import ConcurrentUpdate, FailedPrecondition, InvalidArgument, NotFound
 from service.domain.feedback import ChallengeReport, ChallengeResult, TrustChange
@@ -99,7 +99,7 @@ class ChallengeResults:
 
 def _unlearnable(known: ScoreResult) -> str:
     """Why a result for this event can teach nothing ('' when it can)."""
-    if any(r.code is ReasonCode.RISK_STORE_UNAVAILABLE for r in known.reasons):
+    if is_fail_mode(known):
         return "the event was answered by the fail mode, not scored"
     if known.would_decision is not None:
         return "audit mode: the CHALLENGE was not enforced"

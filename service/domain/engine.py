@@ -203,6 +203,12 @@ class RiskEngine:
                 self.observer.committed(result, freeze, each)
         return results
 
+    def remember(self, result: ScoreResult) -> ScoreResult:
+        """Store a fail-mode answer (the event was not scored) as the event's answer, so the
+        same event_id gets it again; the profile learns nothing. An event_id already stored
+        keeps its stored answer, which is returned."""
+        return self.store.remember_result(result)
+
     def _evaluate(self, event: Event, profile: AccountProfile, active: list[Freeze],
                   now: float, crowd: CrowdSignals | None = None) -> _Scored:
         """Score, decide and (maybe) freeze; updates ``profile`` in place. Writes nothing."""

@@ -67,6 +67,12 @@ class RiskStore(Protocol):
         version in ``versions``, nothing is written and the answer is False."""
         ...
 
+    def remember_result(self, result: ScoreResult) -> ScoreResult:
+        """Store ``result`` as its event's answer, touching no profile (a fail-mode answer: the
+        event was not scored). If the event_id is already stored, nothing is written and the
+        stored result is returned instead."""
+        ...
+
     def forget_profile(self, account_id: str) -> None:
         """Remove the account's profile wherever profiles are kept (a cache included)."""
         ...

@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 import structlog
 
 from detectors.events import Event
+from detectors.reasons import ReasonCode
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.domain.audit import Actor, Role
 from service.domain.challenge_results import ChallengeResults
 from service.domain.clock import Clock
 from service.domain.decisions import Decision, ScoreResult
-from service.domain.degraded import FailMode, unavailable_result
+from service.domain.degraded import FailMode, not_in_time_result, unavailable_result
 from service.domain.engine import RiskEngine
 from service.domain.errors import DomainError, InvalidArgument, StoreUnavailable, Unimplemented
 from service.domain.freezes import frozen_features
@@ -25,7 +26,7 @@ from service.domain.restore import VerificationService
 from service.domain.validation import MAX_ID, check_id
 from service.metrics import Metrics
 from service.rpc.auth import current_caller
-from service.rpc.batching import ScoreBatcher
+from service.rpc.batching import ScoreBatcher, State, Waiting
 from service.rpc.converters import (
     challenge_to_proto,
     device_trust_to_proto,
@@ -41,7 +42,10 @@ from service.rpc.worker import StoreWorker
 log = structlog.get_logger("acctguard.score")
 MAX_BATCH = 10_000
 STREAM_WINDOW = 64  # stream messages read ahead and scored together
-DEADLINE_MARGIN = 0.02  # seconds kept to send the fail-mode answer before the deadline
+# Of a call's deadline, kept to send the answer once it is decided (the engine's own time is
+# measured: service.rpc.latency).
+REPLY_SECONDS = 0.002
+DEADLINE_TOO_SHORT = "deadline_too_short"  # log and metric label of a call answered late
 T = TypeVar("T")
 
 
@@ -66,7 +70,8 @@ class AccountGuardHandlers:
         self.outcomes = outcomes
         self.challenge_results = challenge_results
         self.worker = worker or StoreWorker()
-        self.batcher = ScoreBatcher(self.worker, engine.score_batch, engine.score)
+        self.batcher = ScoreBatcher(self.worker, engine.score_batch, engine.score,
+                                    remember=engine.remember, late=self._not_in_time)
         self.store_health = StoreHealth(engine.store.ping, timeout=score_timeout)
         self.fail_mode = fail_mode
         self.score_timeout = score_timeout
@@ -76,37 +81,76 @@ class AccountGuardHandlers:
         return await self.worker.run(fn, *args)
 
     async def _scored(self, event: Event, context: Context | None) -> ScoreResult:
-        """The engine's answer, or the fail mode's when the store is down or does not answer
-        within the call's deadline (or ``score_timeout``)."""
+        """The engine's answer; or the fail mode's when the store is down or does not answer
+        within ``score_timeout``, or when the call's deadline leaves less time than the engine
+        is measured to need (:class:`~service.rpc.latency.EngineLatency`). A fail-mode answer
+        for an event the engine never started is stored as the event's answer (on the worker,
+        in arrival order), so a replay gets what this caller got; only an event the store
+        fails on, or that was under way when ``score_timeout`` ran out, is not."""
         if not self.store_health.available:
-            return self._unavailable(event, "store_down")
-        pending = self.batcher.submit(event)
+            return self._fail_mode(self._unavailable_result(event), "store_down")
+        now = time.monotonic()
+        remaining = context.time_remaining() if context is not None else None
+        answer_by = None if remaining is None else now + remaining - REPLY_SECONDS
+        give_up = now + self.score_timeout
+        waiting = self.batcher.submit(event, answer_by)
+        start_by = give_up
+        if answer_by is not None:  # the last moment the engine could start it and finish in time
+            start_by = min(give_up, answer_by - self.batcher.latency.expected())
         try:
-            return await asyncio.wait_for(asyncio.shield(pending), self._budget(context))
+            result = await self._wait(waiting, start_by)
+        except TimeoutError:
+            short = start_by < give_up  # the call's deadline ran out, not score_timeout
+            answer = self.batcher.abandon(
+                waiting, self._not_in_time(event) if short else self._unavailable_result(event))
+            if answer is not None:  # it had not started: it never will, and this is stored
+                return self._late(answer, remaining)
+            end = give_up if answer_by is None else min(give_up, answer_by)
+            try:
+                result = await self._wait(waiting, end)
+            except TimeoutError:
+                # The engine may still commit its own answer later (the event is idempotent).
+                waiting.future.add_done_callback(_log_decision_after_cancel)
+                return self._fail_mode(self._unavailable_result(event), "store_slow")
+        if waiting.state is State.LATE:  # the worker found too little time left to start it
+            return self._late(result, remaining)
+        return result
+
+    async def _wait(self, waiting: Waiting, until: float) -> ScoreResult:
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting.future),
+                                          max(0.0, until - time.monotonic()))
         except asyncio.CancelledError:
             # The caller gave up, but the engine will still commit its decision: log it then.
-            pending.add_done_callback(_log_decision_after_cancel)
+            waiting.future.add_done_callback(_log_decision_after_cancel)
             raise
         except StoreUnavailable:
             await self.store_health.failed()
-            return self._unavailable(event, "store_failed")
-        except TimeoutError:
-            # The engine may still commit its own answer later (the event is idempotent).
-            pending.add_done_callback(_log_decision_after_cancel)
-            return self._unavailable(event, "store_slow")
+            return self._fail_mode(self._unavailable_result(waiting.event), "store_failed")
 
-    def _budget(self, context: Context | None) -> float:
-        remaining = context.time_remaining() if context is not None else None
-        if remaining is None:
-            return self.score_timeout
-        return max(0.0, min(self.score_timeout, remaining - DEADLINE_MARGIN))
+    def _unavailable_result(self, event: Event) -> ScoreResult:
+        return unavailable_result(event, self.fail_mode, self.engine.scorer.version,
+                                  self.clock.now())
 
-    def _unavailable(self, event: Event, why: str) -> ScoreResult:
+    def _not_in_time(self, event: Event) -> ScoreResult:
+        return not_in_time_result(event, self.fail_mode, self.engine.scorer.version,
+                                  self.clock.now())
+
+    def _late(self, answer: ScoreResult, remaining: float | None) -> ScoreResult:
+        """A fail-mode answer given instead of starting the engine (and stored as such)."""
+        if answer.reasons and answer.reasons[0].code is ReasonCode.NOT_SCORED_IN_TIME:
+            log.info("not_scored_in_time", event_id=answer.event_id[:MAX_ID],
+                     account_id=answer.account_id, fail_mode=self.fail_mode.value,
+                     remaining_ms=None if remaining is None else round(remaining * 1000, 3),
+                     engine_ms=round(self.batcher.latency.expected() * 1000, 3))
+            return self._fail_mode(answer, DEADLINE_TOO_SHORT)
+        return self._fail_mode(answer, "store_slow")
+
+    def _fail_mode(self, result: ScoreResult, why: str) -> ScoreResult:
         structlog.contextvars.bind_contextvars(degraded=why, fail_mode=self.fail_mode.value)
-        result = unavailable_result(event, self.fail_mode, self.engine.scorer.version,
-                                    self.clock.now())
         if self.metrics is not None:
-            self.metrics.degraded(result)
+            self.metrics.degraded(result, DEADLINE_TOO_SHORT if why == DEADLINE_TOO_SHORT
+                                  else "store_unavailable")
         return result
 
     async def _score_one(self, request: pb.ScoreRequest,

@@ -72,6 +72,13 @@ class InMemoryRiskStore:
             self._store_profile(profile)
         return True
 
+    def remember_result(self, result: ScoreResult) -> ScoreResult:
+        known = self.results.get(result.event_id)
+        if known is not None:
+            return known
+        self._store_result(result, None)
+        return result
+
     def _store_result(self, result: ScoreResult, freeze: Freeze | None) -> None:
         self.results[result.event_id] = result
         if freeze is not None:

@@ -201,6 +201,15 @@ class SqlRiskStore:
         return result_from_row(known) if known is not None else result
 
     @store_errors
+    def remember_result(self, result: ScoreResult) -> ScoreResult:
+        with self.database.transaction(durable=_must_survive_power_loss(result, None)) as db:
+            if db.execute(INSERT_RESULT, result_row(result)).rowcount:
+                return result
+            known = dict(db.execute("SELECT * FROM scored_events WHERE event_id = ?",
+                                    (result.event_id,)).fetchone())
+        return result_from_row(known)
+
+    @store_errors
     def commit_batch(self, scored: list[tuple[ScoreResult, AccountProfile, Freeze | None]],
                      versions: dict[str, int] | None = None) -> bool:
         profiles = {profile.account_id: profile for _, profile, _ in scored}

@@ -1,5 +1,7 @@
 """One contract, run against every RiskStore implementation."""
 
+import dataclasses
+
 import pytest
 
 from detectors.events import CreditFeature, EventKind
@@ -127,6 +129,25 @@ def test_batches_are_all_or_nothing(store):
     assert store.find_result("e3") is not None
     again = [(_result("e3", account="a2"), AccountProfile.new("a2"), None)]
     assert not store.commit_batch(again, {"a2": 1})  # e3 is already stored
+
+
+def test_a_remembered_answer_is_stored_once_and_touches_no_profile(store):
+    """A fail-mode answer stored as the event's answer: read back, kept over a later commit
+    of the same event_id, and no profile written or versioned."""
+    from detectors.events import LoginEvent
+    from service.domain.degraded import FailMode, not_in_time_result
+
+    event = LoginEvent("late-1", "a9", 100.0, ip="192.0.2.1", device_id="d")
+    late = not_in_time_result(event, FailMode.CLOSED, "m1", 100.0)
+    assert store.remember_result(late) is late
+    assert store.find_result("late-1") == late
+    assert store.find_result("late-1").event == event
+    assert store.load_versioned("a9") == (None, 0)
+    assert store.commit_score(_result("late-1", "a9"), AccountProfile.new("a9"), None) == late
+    assert store.load_versioned("a9") == (None, 0)
+    store.commit_score(_result("e1"), AccountProfile.new("a1"), None)
+    # An event_id already answered keeps its stored answer.
+    assert store.remember_result(dataclasses.replace(late, event_id="e1")) == _result("e1")
 
 
 def test_upgrading_an_older_database_re_chains_the_audit_trail(tmp_path):

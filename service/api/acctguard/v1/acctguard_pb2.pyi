@@ -51,6 +51,7 @@ class ReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RISK_STORE_UNAVAILABLE: _ClassVar[ReasonCode]
     REPORTED_FRAUD: _ClassVar[ReasonCode]
     FAILED_STEP_UP: _ClassVar[ReasonCode]
+    NOT_SCORED_IN_TIME: _ClassVar[ReasonCode]
 
 class CreditFeature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -135,6 +136,7 @@ TINY_AMOUNT: ReasonCode
 RISK_STORE_UNAVAILABLE: ReasonCode
 REPORTED_FRAUD: ReasonCode
 FAILED_STEP_UP: ReasonCode
+NOT_SCORED_IN_TIME: ReasonCode
 CREDIT_FEATURE_UNSPECIFIED: CreditFeature
 CREDIT_LINE: CreditFeature
 INSTALLMENT_LOAN: CreditFeature
