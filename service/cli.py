@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 import structlog
@@ -92,9 +92,10 @@ def serve(listen: str | None, data_dir: Path | None, model_path: Path | None,
         sys.exit(2)
     from detectors.model import ArtifactError
 
+    security = _server_security(settings)  # before anything is written: a refusal leaves none
     configure_logging(settings.log_level, settings.log_format,
                       load_or_create_key(settings.log_key_path))
-    security = _server_security(settings)
+    _log_security(settings, security)
     try:
         asyncio.run(_serve(settings, security))
     except (ArtifactError, FileNotFoundError) as exc:
@@ -104,18 +105,33 @@ def serve(listen: str | None, data_dir: Path | None, model_path: Path | None,
 
 def _server_security(settings: Settings) -> ServerSecurity:
     """TLS and authentication from the settings, and the listen-address rule, checked before
-    anything slow (model, database) so a refused start is immediate. Exit 2 when refused."""
+    anything is written or loaded (the data directory and its log-hash key, model, database),
+    so a refused start is immediate and leaves nothing behind. Exit 2, with one log line, when
+    refused."""
     from service.rpc.security import SecurityConfigError, ServerSecurity
 
     try:
         security = ServerSecurity.from_settings(settings)
     except SecurityConfigError as exc:
-        log.error("cannot_start", error=str(exc))
-        sys.exit(2)
+        _refuse(settings, "cannot_start", error=str(exc))
     check = security.check_listen(settings.listen)
     if not check.allowed:
-        log.error("insecure_listen_refused", listen=settings.listen, error=check.message)
-        sys.exit(2)
+        _refuse(settings, "insecure_listen_refused", listen=settings.listen,
+                error=check.message)
+    return security
+
+
+def _refuse(settings: Settings, event: str, **fields: Any) -> NoReturn:
+    from service.log_config import configure_logging
+
+    # The line names no account, so the log-hash key (in the data directory) is not needed.
+    configure_logging(settings.log_level, settings.log_format)
+    log.error(event, **fields)
+    sys.exit(2)
+
+
+def _log_security(settings: Settings, security: ServerSecurity) -> None:
+    check = security.check_listen(settings.listen)
     if check.insecure_override:
         log.warning("insecure_listen", listen=settings.listen, warning=check.message)
     log.info("security", listen=settings.listen, tls=security.tls is not None,
@@ -124,7 +140,6 @@ def _server_security(settings: Settings) -> ServerSecurity:
     if not security.authorizer.enabled:
         log.warning("authentication_off", listen=settings.listen,
                     note="every caller is anonymous with the admin role")
-    return security
 
 
 async def _reload_model(app: Any) -> None:

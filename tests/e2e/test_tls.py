@@ -144,19 +144,26 @@ def test_cli_health_with_a_client_certificate(mtls_port, certs):
 
 
 def test_non_loopback_listen_without_security_exits_2_at_once(tmp_path):
+    """Refused before anything is written: one error line, no traceback, and the data
+    directory (where the log-hash key would go) not even created."""
     started = time.monotonic()
+    data_dir = tmp_path / "fresh" / "d"
     run = subprocess.run(
-        [str(ACCTGUARD), "serve", "--listen", "0.0.0.0:0", "--data-dir", str(tmp_path / "d"),
+        [str(ACCTGUARD), "serve", "--listen", "0.0.0.0:0", "--data-dir", str(data_dir),
          "--model-path", str(tmp_path / "no-model.npz")],
         capture_output=True, text=True, timeout=60, env={"ACCTGUARD_LOG_FORMAT": "json",
                                                          "PATH": "/usr/bin:/bin"})
     assert run.returncode == 2, run.stdout + run.stderr
     assert time.monotonic() - started < 30
-    records = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-    refusal = next(r for r in records if r["event"] == "insecure_listen_refused")
+    output = (run.stdout + run.stderr).strip().splitlines()
+    assert len(output) == 1, output
+    assert "Traceback" not in run.stderr
+    refusal = json.loads(output[0])
+    assert (refusal["event"], refusal["level"]) == ("insecure_listen_refused", "error")
     assert "0.0.0.0:0" in refusal["error"]
     assert "--allow-insecure" in refusal["error"]
-    assert not (tmp_path / "d" / "acctguard.sqlite3").exists()  # refused before anything
+    assert not data_dir.exists()
+    assert not (tmp_path / "fresh").exists()
 
 
 @pytest.mark.slow
