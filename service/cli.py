@@ -291,6 +291,12 @@ def _base_model(path: Path | None) -> BaseModel:
                                        settings.train_seed)
 
 
+POPULATION_OPTION = click.option(
+    "--population", type=click.Choice(["default", "stress"]), default="default",
+    show_default=True, help="default: everyday customers; stress: only the honest personas the "
+    "default population underrepresents (docs/evaluation.md)")
+
+
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="JSONL to write")
 @click.option("--accounts", default=2000, show_default=True)
@@ -298,14 +304,17 @@ def _base_model(path: Path | None) -> BaseModel:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--attack-rate", default=0.02, show_default=True,
               help="fraction of accounts that suffer an attack")
-def simulate(out: Path, accounts: int, days: int, seed: int, attack_rate: float) -> None:
+@POPULATION_OPTION
+def simulate(out: Path, accounts: int, days: int, seed: int, attack_rate: float,
+             population: str) -> None:
     """Write labelled synthetic traffic (honest customers and attacks) as JSON Lines."""
     from detectors.simulation import SimulationConfig, write_jsonl
     from detectors.simulation import simulate as generate
 
     started = time.perf_counter()
     count = write_jsonl(generate(SimulationConfig(accounts=accounts, days=days, seed=seed,
-                                                  attack_rate=attack_rate)), out)
+                                                  attack_rate=attack_rate,
+                                                  population=population)), out)
     click.echo(json.dumps({"events": count, "out": str(out),
                            "seconds": round(time.perf_counter() - started, 1)}))
 
@@ -456,9 +465,10 @@ def _with_outcomes(stream: Iterator[LabelledEvent], outcomes_file: Path | None,
               show_default=True, help="loop: simulated gateways report step-up results, "
               "holders restore frozen accounts, a risk team confirms fraud (docs/evaluation.md); "
               "none: nothing comes back")
+@POPULATION_OPTION
 def eval_command(model_path: Path, events: Path | None, accounts: int, days: int, seed: int,
                  attack_rate: float, out_dir: Path, quick: bool,
-                 outcomes_file: Path | None, feedback: str) -> None:
+                 outcomes_file: Path | None, feedback: str, population: str) -> None:
     """Replay labelled events through the scoring engine: attacks caught, honest customers
     frozen, reasons given. Writes OUT_DIR/report.json and OUT_DIR/report.png."""
     from detectors.model import ArtifactError, RiskModel
@@ -470,6 +480,9 @@ def eval_command(model_path: Path, events: Path | None, accounts: int, days: int
 
     if quick and events is not None:
         raise click.UsageError("--quick shortens a simulation; it does not apply to --events")
+    if population != "default" and events is not None:
+        raise click.UsageError("--population chooses whom to simulate; it does not apply to "
+                               "--events")
     try:
         model = RiskModel.load(model_path)
     except ArtifactError as exc:
@@ -481,9 +494,9 @@ def eval_command(model_path: Path, events: Path | None, accounts: int, days: int
         if quick:
             accounts, days = min(accounts, QUICK_ACCOUNTS), min(days, QUICK_DAYS)
         stream = generate(SimulationConfig(accounts=accounts, days=days, seed=seed,
-                                           attack_rate=attack_rate))
+                                           attack_rate=attack_rate, population=population))
         source = {"simulator": {"accounts": accounts, "days": days, "seed": seed,
-                                "attack_rate": attack_rate}}
+                                "attack_rate": attack_rate, "population": population}}
     stream = _with_outcomes(stream, outcomes_file, source)
     report = evaluate(stream, model, source=source, feedback=feedback == "loop",
                       on_progress=lambda n: click.echo(f"scored {n:,} events", err=True))

@@ -114,6 +114,7 @@ class EventRecord:
     is_attack: bool
     scenario: str
     attack_key: str  # "attack_id/account_id" (one attack instance), "" for honest events
+    persona: str  # the account holder's persona ("" when the label does not say)
     risk: float
     decision: Decision
     top_reasons: tuple[ReasonCode, ...]  # up to three, NOT_DETECTION_REASONS skipped
@@ -209,6 +210,7 @@ class Replay:
                 scenario=label.scenario,
                 attack_key=(attack_key(label.attack_id, event.account_id)
                             if label.scenario != HONEST_SCENARIO else ""),
+                persona=label.persona,
                 risk=result.risk, decision=result.decision, top_reasons=_top_reasons(result),
                 freeze_placed=placed,
                 detector_risks=dict(zip(self._kind_names[event.kind],
@@ -229,6 +231,7 @@ class ReplayArrays:
     detector_names: tuple[str, ...]
     account: Ints  # index into accounts
     accounts: NDArray[np.str_]
+    account_persona: NDArray[np.str_]  # per account (aligned with accounts): its persona
     kind: Ints  # KIND_CODES
     occurred_at: Floats
     is_attack: Bools
@@ -251,6 +254,7 @@ class ReplayColumns:
     def __init__(self, names: tuple[str, ...]) -> None:
         self.names = names
         self.account_ids: list[str] = []
+        self.personas: dict[str, str] = {}  # account -> persona, from its first record
         self.scenarios: list[str] = []
         self.attack_keys: list[str] = []
         self.kind = array("b")
@@ -267,6 +271,7 @@ class ReplayColumns:
 
     def append(self, record: EventRecord) -> None:
         self.account_ids.append(record.account_id)
+        self.personas.setdefault(record.account_id, record.persona)
         self.scenarios.append(record.scenario)
         self.attack_keys.append(record.attack_key)
         self.kind.append(KIND_CODES[record.kind])
@@ -291,6 +296,8 @@ class ReplayColumns:
         return ReplayArrays(
             detector_names=self.names,
             account=account.astype(np.int64), accounts=accounts,
+            account_persona=np.asarray([self.personas[a] for a in accounts.tolist()],
+                                       dtype=np.str_),
             kind=np.frombuffer(self.kind, dtype=np.int8).astype(np.int64),
             occurred_at=np.frombuffer(self.occurred_at, dtype=np.float64).copy(),
             is_attack=attack, scenario=np.asarray(self.scenarios, dtype=np.str_),

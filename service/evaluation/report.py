@@ -15,10 +15,11 @@ from detectors.reasons import ReasonCode
 from detectors.simulation import ALL_SCENARIOS, HONEST_SCENARIO, LabelledEvent
 from service.domain.decisions import Decision
 from service.evaluation import metrics
+from service.evaluation.alarms import count_alarms, reason_counts
 from service.evaluation.gateways import ServiceGateways
+from service.evaluation.personas import persona_lines, persona_section
 from service.evaluation.replay import (
     KIND_CODES,
-    NO_REASON,
     Replay,
     ReplayArrays,
     ReplayColumns,
@@ -103,6 +104,8 @@ def evaluate(events: Iterable[LabelledEvent], model: RiskModel, *,
     }
     alarms = report["false_alarms"]
     report["trust_loop"] = loop_section(loop, alarms["honest_accounts"], alarms["days"])
+    report["personas"] = persona_section(
+        data, _days(data), None if loop is None else loop.log.refreezes_by_account)
     report["bars"] = bars(report)
     finished = time.perf_counter()
     report["runtime"] = {
@@ -236,13 +239,6 @@ def _reason_hits(scenario: str, reasons: np.ndarray[Any, np.dtype[np.int64]],
     return hits
 
 
-def _reason_counts(reasons: np.ndarray[Any, np.dtype[np.int64]]) -> dict[str, int]:
-    """How often each reason code appears, most frequent first."""
-    codes, counts = np.unique(reasons[reasons != NO_REASON], return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    return {ReasonCode(int(codes[i])).name: int(counts[i]) for i in order}
-
-
 def scenario_section(data: ReplayArrays,
                      thresholds: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, Any]:
     """Per scenario, over attack instances (attack_id, account): detected at CHALLENGE / at
@@ -294,8 +290,8 @@ def scenario_section(data: ReplayArrays,
             "expected_sign_in_reasons": sorted(
                 c.name for c in EXPECTED_SIGN_IN_REASONS.get(
                     scenario, EXPECTED_REASONS.get(scenario, ()))),
-            "strongest_flag_reasons": _reason_counts(reasons[strongest_mine]),
-            "first_flag_reasons": _reason_counts(reasons[challenged]),
+            "strongest_flag_reasons": reason_counts(reasons[strongest_mine]),
+            "first_flag_reasons": reason_counts(reasons[challenged]),
             "detectors": per_detector,
         }
     return section
@@ -305,18 +301,15 @@ def false_alarm_section(data: ReplayArrays) -> dict[str, Any]:
     """Freezes and challenges of honest customers' own events, per 10k accounts per day."""
     honest = data.scenario == HONEST_SCENARIO
     days = _days(data)
-    honest_accounts = int(np.unique(data.account[honest]).size)
     attacked = np.zeros(data.accounts.size, dtype=bool)
     attacked[data.account[data.is_attack]] = True
-    calm = honest & ~attacked[data.account]
-    calm_accounts = int(np.unique(data.account[calm]).size)
-    freezes = int((data.freeze_placed & honest).sum())
-    calm_freezes = int((data.freeze_placed & calm).sum())
-    challenges = int((honest & (data.decision == Decision.CHALLENGE)).sum())
-    refused = int((honest & (data.decision == Decision.FREEZE) & ~data.freeze_placed).sum())
+    everyone = count_alarms(data, honest)
+    calm = count_alarms(data, honest & ~attacked[data.account])
+    honest_accounts, freezes, challenges = everyone.accounts, everyone.freezes, everyone.challenges
+    calm_accounts, calm_freezes = calm.accounts, calm.freezes
     return {
         "honest_accounts": honest_accounts,
-        "honest_events": int(honest.sum()),
+        "honest_events": everyone.events,
         "days": round(days, 3),
         "freezes": freezes,
         "freezes_per_10k_accounts_per_day": metrics.per_10k_per_day(
@@ -324,7 +317,7 @@ def false_alarm_section(data: ReplayArrays) -> dict[str, Any]:
         "challenges": challenges,
         "challenges_per_10k_accounts_per_day": metrics.per_10k_per_day(
             challenges, honest_accounts, days),
-        "honest_events_refused_by_a_freeze": refused,
+        "honest_events_refused_by_a_freeze": everyone.refused,
         "never_attacked_accounts": calm_accounts,
         "freezes_on_never_attacked_accounts": calm_freezes,
         "freezes_on_never_attacked_per_10k_accounts_per_day": metrics.per_10k_per_day(
@@ -425,6 +418,10 @@ def summary_table(report: dict[str, Any]) -> str:
                   f"{WARM_UP_DAYS + 1:g} on: {_cell(warm['freezes_per_10k_accounts_per_day'], 2)} "
                   f"and {_cell(warm['challenges_per_10k_accounts_per_day'], 1)}",
               *_loop_lines(report["trust_loop"]), ""]
+    if report.get("personas"):
+        lines += ["false alarms of honest customers by persona (per 10k honest account-days; "
+                  "!ALLOW: share of honest events not allowed)",
+                  *persona_lines(report["personas"]), ""]
     for bar in report["bars"]:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[bar["pass"]]
         lines.append(f"{verdict}  {bar['bar']:<44}{_cell(bar['value']):>8} "

@@ -98,6 +98,7 @@ class LoopLog:
     # Honest freezes placed after the account was restored, and what they were about.
     refreezes: int = 0
     refrozen_accounts: set[str] = field(default_factory=set)
+    refreezes_by_account: Counter[str] = field(default_factory=Counter)
     refreezes_same_device: int = 0  # by an event from a device the holder restored from
     refreeze_reasons: Counter[str] = field(default_factory=Counter)
     honest_freeze_reasons: Counter[str] = field(default_factory=Counter)
@@ -205,6 +206,7 @@ class TrustLoop:
             if account in self._restored_from:
                 self.log.refreezes += 1
                 self.log.refrozen_accounts.add(account)
+                self.log.refreezes_by_account[account] += 1
                 self.log.refreeze_reasons.update(reasons)
                 self.log.refreezes_same_device += event.device_id in self._restored_from[account]
             at = event.occurred_at + draw.uniform(*HONEST_RESTORE_DELAY)
