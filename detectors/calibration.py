@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 Floats = NDArray[np.float64]
+MAX_TAIL_UNITS = 800.0  # exp(-800) underflows to 0.0 in float64 (the smallest is about e^-745)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +50,30 @@ class TailCalibrator:
         return cls(ordered, start, scale, tail_fraction)
 
     def exceedance(self, scores: Floats) -> Floats:
-        """Estimated P(S >= s) for a normal event, in (0, 1], decreasing in s."""
+        """Estimated P(S >= s) for a normal event, in [0, 1], decreasing in s."""
         s = np.asarray(scores, dtype=np.float64)
         n = self.sorted_scores.size
         body = (n - np.searchsorted(self.sorted_scores, s, side="left")) / n
-        body = np.maximum(body, self.tail_fraction)
-        tail = self.tail_fraction * np.exp(-(s - self.tail_start) / self.tail_scale)
-        return np.where(s > self.tail_start, tail, body)
+        out = np.maximum(body, self.tail_fraction)
+        # The exponential only where it applies: below the tail start its argument is positive
+        # and, with a tiny scale, overflows.
+        in_tail = s > self.tail_start
+        out[in_tail] = self.tail_fraction * np.exp(-self._tail_units(s[in_tail]))
+        return out
 
     def exceedance_one(self, score: float) -> float:
         """:meth:`exceedance` for one score, without array overhead (same value)."""
         if score > self.tail_start:
-            return self.tail_fraction * math.exp(-(score - self.tail_start) / self.tail_scale)
+            excess = min(score - self.tail_start, MAX_TAIL_UNITS * self.tail_scale)
+            return self.tail_fraction * math.exp(-(excess / self.tail_scale))
         n = len(self._body)
         return max((n - bisect_left(self._body, score)) / n, self.tail_fraction)
+
+    def _tail_units(self, scores: Floats) -> Floats:
+        """How many tail scales ``scores`` (all past the tail start) lie beyond it, capped where
+        exp(-x) is 0 in float64 anyway, so neither the division nor exp can overflow."""
+        excess = np.minimum(scores - self.tail_start, MAX_TAIL_UNITS * self.tail_scale)
+        return excess / self.tail_scale
 
     def to_arrays(self, prefix: str) -> dict[str, Floats]:
         params = np.array([self.tail_start, self.tail_scale, self.tail_fraction])

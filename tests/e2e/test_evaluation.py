@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from typing import Any
 
@@ -16,7 +17,10 @@ from detectors.training import TrainingConfig, in_test_split, train
 from service.evaluation import evaluate
 from tests.e2e.serve_process import ACCTGUARD
 
-pytestmark = [pytest.mark.slow]
+# An overflow or invalid value in the numbers is a failure, not a line in the output (the
+# `acctguard eval` processes run with the same setting).
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("error::RuntimeWarning")]
+WARNINGS_AS_ERRORS = {**os.environ, "PYTHONWARNINGS": "error::RuntimeWarning"}
 
 STREAM = SimulationConfig(accounts=1500, days=21, seed=3, attack_rate=0.1)
 TEST_FRACTION = 0.3
@@ -160,8 +164,9 @@ def test_eval_command_writes_report_and_figure(tmp_path, model_path):
     out = tmp_path / "eval"
     run = subprocess.run(
         [str(ACCTGUARD), "eval", "--model", str(model_path), "--out-dir", str(out), "--quick"],
-        capture_output=True, text=True, timeout=120, check=False)
+        capture_output=True, text=True, timeout=120, check=False, env=WARNINGS_AS_ERRORS)
     assert run.returncode == 0, run.stderr
+    assert "Warning" not in run.stderr
     written = json.loads((out / "report.json").read_text())
     # the session model was trained with no test split: every account is evaluated, and said so
     assert "model saw these accounts" in written["data"]["split"]
@@ -177,7 +182,9 @@ def test_eval_command_without_feedback(tmp_path, model_path):
     out = tmp_path / "eval"
     run = subprocess.run(
         [str(ACCTGUARD), "eval", "--model", str(model_path), "--out-dir", str(out), "--quick",
-         "--feedback", "none"], capture_output=True, text=True, timeout=120, check=False)
+         "--feedback", "none"], capture_output=True, text=True, timeout=120, check=False,
+        env=WARNINGS_AS_ERRORS)
     assert run.returncode == 0, run.stderr
+    assert "Warning" not in run.stderr
     assert json.loads((out / "report.json").read_text())["trust_loop"] == {"feedback": "none"}
     assert "trust loop: off" in run.stdout

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -6,6 +8,8 @@ from detectors.events import EventKind
 from detectors.explain import MIN_EVIDENCE, FeatureTails, describe, explain
 from detectors.features import LOGIN_FEATURES, feature_schema
 from detectors.reasons import ReasonCode
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
 def test_exceedance_is_decreasing_and_extrapolates_past_the_maximum():
@@ -19,6 +23,28 @@ def test_exceedance_is_decreasing_and_extrapolates_past_the_maximum():
     assert 0 < cal.exceedance(np.array([scores.max() + 5]))[0] < 1e-3
     # The body matches the empirical tail.
     assert abs(cal.exceedance(np.array([np.quantile(scores, 0.9)]))[0] - 0.1) < 0.01
+
+
+def test_extreme_scores_and_tiny_tail_scales_overflow_nothing():
+    """Constant training scores give a tail with a tiny scale (1e-9); scores far below its
+    start must not put exp() out of range, nor scores far past it the division."""
+    extremes = np.array([-np.inf, -1e308, -1e6, -1.0, -1e-12, 0.0, 1e-12, 1e-9, 1.0, 1e6,
+                         1e308, np.inf])
+    calibrators = [
+        TailCalibrator.fit(np.zeros(1000)),
+        TailCalibrator.fit(np.full(50, 3.0)),
+        TailCalibrator(np.arange(10.0), 5.0, 1e-300, 0.01),
+        TailCalibrator.fit(np.random.default_rng(2).exponential(size=5000)),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cal in calibrators:
+            p = cal.exceedance(extremes)
+            assert np.all((p >= 0.0) & (p <= 1.0))
+            assert np.all(np.diff(p) <= 0.0)
+            assert (p[0], p[-1]) == (1.0, 0.0)
+            assert p.tolist() == [cal.exceedance_one(float(x)) for x in extremes]
+            assert np.all(np.isfinite(surprise(p)))
 
 
 def test_calibrator_round_trips_arrays():

@@ -31,6 +31,7 @@ from service.domain.engine import EngineSettings, RiskEngine
 from service.domain.policy import RiskPolicy
 from service.storage.memory import InMemoryRiskStore
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 OLD = Thresholds(0.995, 0.9998)
 LOGIN = EventKind.LOGIN
 
