@@ -1,7 +1,9 @@
 """The way back for a frozen customer: verification challenges, then Unfreeze.
 
 Nothing here says whether a challenge exists to someone who may not use it: an unknown,
-expired, already used or foreign challenge gets one and the same error.
+expired, already used or foreign challenge gets one and the same error. A challenge is usable
+only by the caller that started it, an admin included: an operator lifts a freeze with
+``AdminService.lift_freeze`` and a written reason, not with a customer's challenge.
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ class VerificationService:
         raise FailedPrecondition("the challenge changed while the code was checked; try again")
 
     def _usable_by(self, challenge: Challenge | None, actor: Actor) -> Challenge:
-        if challenge is None or (challenge.started_by != actor.name and not actor.is_admin):
+        if challenge is None or challenge.started_by != actor.name:
             raise NotFound(UNUSABLE_CHALLENGE)
         return challenge
 
@@ -342,7 +344,7 @@ class VerificationService:
     def _may_unfreeze(self, challenge: Challenge, account_id: str, actor: Actor,
                       now: float) -> bool:
         return (challenge.account_id == account_id
-                and (challenge.started_by == actor.name or actor.is_admin)
+                and challenge.started_by == actor.name
                 and challenge.state is ChallengeState.VERIFIED
                 and challenge.verified_at is not None
                 and now <= challenge.verified_at + self.rules.unfreeze_window_seconds)

@@ -163,12 +163,15 @@ def test_gateway_cannot_unfreeze_and_nothing_changes(guard, tokens):
 
 
 def test_unknown_and_foreign_challenges_get_one_answer(guard, tokens, tokens_file):
+    """Another caller's challenge is NOT_FOUND to everyone, an admin included; an admin cannot
+    Unfreeze with it either (an operator lifts a freeze with LiftFreeze and a reason)."""
     verifier = tokens["verifier"]
     other = create_token(tokens_file, "verifier-2", "verifier")[0]
     _freeze_by_takeover(guard, tokens["gateway"], "hank")
     started = _start(guard, verifier, "hank")
     answers = set()
-    for token, challenge_id in [(verifier, "chl_unknown"), (other, started.challenge_id)]:
+    for token, challenge_id in [(verifier, "chl_unknown"), (other, started.challenge_id),
+                                (tokens["admin"], started.challenge_id)]:
         deadline = time.time() + 5  # the tokens file is re-read within a second
         while True:
             error = _code_of(_complete, guard, token, challenge_id, started.delivered_code)
@@ -178,6 +181,17 @@ def test_unknown_and_foreign_challenges_get_one_answer(guard, tokens, tokens_fil
         answers.add((error.code(), error.details()))
     assert len(answers) == 1
     assert answers.pop()[0] is grpc.StatusCode.NOT_FOUND
+    # Verified by its owner, it still unfreezes for nobody else.
+    assert _complete(guard, verifier, started.challenge_id, started.delivered_code).verified
+    before = _status(guard, verifier, "hank")
+    refused = _code_of(guard.Unfreeze, pb.UnfreezeRequest(
+        account_id="hank", challenge_id=started.challenge_id), timeout=5,
+        metadata=bearer(tokens["admin"]))
+    assert refused.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert _status(guard, verifier, "hank") == before
+    guard.Unfreeze(pb.UnfreezeRequest(account_id="hank", challenge_id=started.challenge_id),
+                   timeout=5, metadata=bearer(verifier))
+    assert not _status(guard, verifier, "hank").freezes
 
 
 def test_expired_code_is_refused(server_settings, tokens_file, tokens):

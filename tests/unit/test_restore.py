@@ -181,11 +181,26 @@ def test_expired_reused_unknown_and_foreign_challenges_look_the_same(rig):
             (expired.challenge.challenge_id, expired.code, VERIFIER),
             (used.challenge.challenge_id, used.code, VERIFIER),
             ("chl_nonexistent", "123456", VERIFIER),
-            (foreign.challenge.challenge_id, foreign.code, OTHER_VERIFIER)]:
+            (foreign.challenge.challenge_id, foreign.code, OTHER_VERIFIER),
+            (foreign.challenge.challenge_id, foreign.code, ADMIN)]:
         with pytest.raises(NotFound) as raised:
             rig.verification.complete(challenge_id, code, actor)
         messages.add(str(raised.value))
     assert messages == {UNUSABLE_CHALLENGE}
+
+
+def test_an_admin_cannot_use_another_callers_challenge(rig):
+    """Admins act through LiftFreeze with a reason, not through a customer's challenge: a
+    verified challenge of another caller does not unfreeze for them, and stays good for its
+    owner."""
+    _frozen(rig)
+    started = rig.verification.start("a", VerificationMethod.ONE_TIME_CODE, VERIFIER)
+    challenge_id = started.challenge.challenge_id
+    assert rig.verification.complete(challenge_id, started.code, VERIFIER).verified
+    with pytest.raises(FailedPrecondition):
+        rig.verification.unfreeze("a", challenge_id, ADMIN)
+    assert len(rig.engine.account_freezes("a")) == 1
+    assert rig.verification.unfreeze("a", challenge_id, VERIFIER).features
 
 
 def test_a_challenge_unfreezes_once(rig):
