@@ -18,7 +18,7 @@ from enum import IntEnum
 
 from detectors.events import Event, LoginEvent, TransactionEvent
 from detectors.geo import network_prefix
-from detectors.profile import AccountProfile
+from detectors.profile import BASELINE_SECONDS, AccountProfile
 
 MAX_STEP_UPS = 8
 MAX_DISTRUST = 32
@@ -244,6 +244,20 @@ def is_new_account(profile: AccountProfile, at: float, days: float, events: int)
         return True
     since = profile.first_success_at or profile.first_seen_at
     return at - since < days * 86400.0
+
+
+def is_familiar(profile: AccountProfile, event: Event) -> bool:
+    """The event comes from a device the holder has used for a day or longer (or vouched
+    for), on a network they use, or naming none. Failed sign-ins, a reset password and a
+    payment after it, seen there, are the holder at their own phone and home, not a stranger.
+    The network is its /24 (/48), not its ASN: a carrier's ASN spans a whole country."""
+    device = event.device_id
+    first = profile.devices.first_seen(device) if device else None
+    if first is None or event.occurred_at - first < BASELINE_SECONDS:
+        return False
+    if not event.ip:
+        return True
+    return network_prefix(event.ip) in profile.networks
 
 
 def contact_changed_within(profile: AccountProfile, at: float, seconds: float) -> bool:

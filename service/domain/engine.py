@@ -35,6 +35,7 @@ from detectors.trust import (
     device_trust,
     distrust_of,
     hold_step_up,
+    is_familiar,
     is_new_account,
     judge_abandoned,
     pending_step_ups,
@@ -240,7 +241,7 @@ class RiskEngine:
         large = (new and isinstance(event, TransactionEvent) and bool(event.payee_id)
                  and event.amount_minor >= self.scorer.large_amount_minor
                  and event.payee_id not in profile.payees)
-        return Standing(new, distrust_of(profile, event, at), large)
+        return Standing(new, distrust_of(profile, event, at), large, is_familiar(profile, event))
 
     def _conclude(self, event: Event, profile: AccountProfile, active: list[Freeze],
                   now: float, assessment: Assessment,

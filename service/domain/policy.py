@@ -25,6 +25,12 @@ TAKEOVER_SIGNS = frozenset({
     ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT, ReasonCode.RAPID_ACCOUNT_CHANGES,
     ReasonCode.FAILED_STEP_UP, ReasonCode.REPORTED_FRAUD,
 })
+# Signs that someone may be guessing or resetting credentials, which the holder shows too when
+# they mistype at their own phone and home: no FREEZE from these on a familiar device and network.
+HOLDER_LOOKALIKE_SIGNS = frozenset({
+    ReasonCode.FAILED_LOGIN_BURST, ReasonCode.RAPID_ACCOUNT_CHANGES,
+    ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT,
+})
 # Failed or abandoned step-ups of one device or network before its next attempt is frozen.
 FREEZE_AFTER_FAILED_STEP_UPS = 2
 
@@ -39,6 +45,8 @@ class Standing:
     distrust: Distrust | None = None
     # A new account's money movement, large for the population, to a payee it never paid.
     large_to_new_payee: bool = False
+    # From a device the holder has used for a day or more, on a network they use (trust.py).
+    familiar: bool = False
 
 
 NO_STANDING = Standing()
@@ -70,6 +78,9 @@ class RiskPolicy:
     card processor's log): it carries no sign either way, so it is judged on amount, payee and
     pace alone and may FREEZE, but only the feature it used. Any other FREEZE (a sign-in, an
     account change, a transaction with a takeover sign) covers every credit feature.
+    On a *familiar* device and network (used by the holder for a day or more), failed sign-ins,
+    account changes and a payment after a credential change are what a holder who mistyped and
+    reset their password does (:data:`HOLDER_LOOKALIKE_SIGNS`): they are no takeover sign there.
 
     The account's trust state (:class:`Standing`) only ever makes a decision stricter, except
     for new accounts, which the model does not freeze (a CHALLENGE instead):
@@ -103,7 +114,7 @@ class RiskPolicy:
         if decision is Decision.FREEZE and _failed_login(event):
             decision = Decision.CHALLENGE
         if (decision is Decision.FREEZE and not _anonymous(event)
-                and not _takeover_sign(assessment, added)):
+                and not _takeover_sign(assessment, added, standing.familiar)):
             decision = Decision.CHALLENGE
         if decision is not Decision.FREEZE:
             return PolicyDecision(decision, reasons=added)
@@ -118,8 +129,10 @@ class RiskPolicy:
         return ALL_CREDIT_FEATURES
 
 
-def _takeover_sign(assessment: Assessment, added: tuple[Reason, ...]) -> bool:
-    return any(reason.code in TAKEOVER_SIGNS for reason in (*assessment.reasons, *added))
+def _takeover_sign(assessment: Assessment, added: tuple[Reason, ...],
+                   familiar: bool = False) -> bool:
+    signs = TAKEOVER_SIGNS - HOLDER_LOOKALIKE_SIGNS if familiar else TAKEOVER_SIGNS
+    return any(reason.code in signs for reason in (*assessment.reasons, *added))
 
 
 def _anonymous(event: Event) -> bool:

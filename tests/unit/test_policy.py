@@ -11,7 +11,7 @@ from detectors.events import (
 from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment
 from service.domain.decisions import Decision
-from service.domain.policy import TAKEOVER_SIGNS, RiskPolicy
+from service.domain.policy import TAKEOVER_SIGNS, RiskPolicy, Standing
 from tests.unit.fakes import THRESHOLDS
 
 LOGIN = LoginEvent("e", "a", 1.8e9)
@@ -80,3 +80,13 @@ def test_an_event_without_device_or_network_freezes_only_the_feature_it_used():
 def test_failed_login_is_challenged_never_frozen():
     failed = LoginEvent("f", "a", 1.8e9, success=False)
     assert RiskPolicy().decide(failed, _assess(1.0)).decision is Decision.CHALLENGE
+
+
+def test_a_holders_typos_and_reset_at_their_own_phone_and_home_do_not_freeze():
+    familiar = Standing(familiar=True)
+    typos = _assess(1.0, codes=(ReasonCode.FAILED_LOGIN_BURST, ReasonCode.RAPID_ACCOUNT_CHANGES,
+                                ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT))
+    assert RiskPolicy().decide(LOGIN, typos, standing=familiar).decision is Decision.CHALLENGE
+    assert RiskPolicy().decide(LOGIN, typos).decision is Decision.FREEZE
+    travel = _assess(1.0, codes=(ReasonCode.FAILED_LOGIN_BURST, ReasonCode.IMPOSSIBLE_TRAVEL))
+    assert RiskPolicy().decide(LOGIN, travel, standing=familiar).decision is Decision.FREEZE

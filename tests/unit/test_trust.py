@@ -147,3 +147,15 @@ def test_unreported_challenges_can_be_ignored_instead_of_held_against_the_device
     assert judge_abandoned(profile, 21 * HOUR, 15 * 60, WEEK, as_evidence=False) == []
     assert pending_step_ups(profile) == []
     assert profile.distrust == {}
+
+
+def test_familiar_means_a_device_used_for_a_day_on_a_network_in_use():
+    from detectors.trust import is_familiar
+    profile = AccountProfile.new("a")
+    profile.update(_login("l0", 0))
+    assert not is_familiar(profile, _login("l1", 3600))  # the phone is an hour old here
+    assert is_familiar(profile, _login("l2", 2 * 86400))
+    elsewhere = LoginEvent("l3", "a", 2 * 86400, ip="203.0.113.9", device_id="phone")
+    assert not is_familiar(profile, elsewhere)
+    stranger = LoginEvent("l4", "a", 2 * 86400, ip="84.150.12.34", device_id="laptop-x")
+    assert not is_familiar(profile, stranger)
