@@ -124,7 +124,12 @@ def describe(code: ReasonCode, context: Context) -> str:
                 "like a small payment made to test whether a stolen card works.")
     if code is ReasonCode.RAPID_TRANSACTIONS:
         count = int(float(c.get("tx_1h", 0)))
-        return f"This is transaction {count} within one hour, far more than usual."
+        peak = int(float(c.get("usual_tx_1h", 0)))
+        if peak < 1:
+            return f"This is transaction {count} within one hour, far more than usual."
+        most = "1 transaction" if peak == 1 else f"{peak} transactions"
+        return (f"This is transaction {count} within one hour; this account has made at most "
+                f"{most} in an hour before.")
     if code is ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT:
         hours = float(c.get("hours_since_change", -1))
         when = f"{hours:.1f} hours" if hours >= 0 else "shortly"

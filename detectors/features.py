@@ -27,7 +27,15 @@ from detectors.events import (
     TransactionEvent,
 )
 from detectors.geo import haversine_km, network_prefix
-from detectors.profile import DAY, HOUR, AccountProfile, count_since, hour_of_day, sum_since
+from detectors.profile import (
+    AMOUNT_BIN_WIDTH,
+    DAY,
+    HOUR,
+    AccountProfile,
+    count_since,
+    hour_of_day,
+    sum_since,
+)
 from detectors.reasons import ReasonCode
 
 Context: TypeAlias = dict[str, float | str]
@@ -47,6 +55,8 @@ PRIOR_WEIGHT = 3.0
 SESSION_HOURS = 6.0
 # How far back money sent to new payees adds up: a cash-out drains an account within hours.
 NEW_PAYEE_WINDOW_HOURS = 3.0
+# The share of the holder's amounts an amount is compared with for "far above usual".
+AMOUNT_CEILING_SHARE = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +179,15 @@ def login_features(event: LoginEvent, profile: AccountProfile,
 
 TRANSACTION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("amount_z", ReasonCode.AMOUNT_SPIKE),
-    FeatureSpec("amount_over_max_log", ReasonCode.AMOUNT_SPIKE),
+    FeatureSpec("amount_over_p95_log", ReasonCode.AMOUNT_SPIKE),
     FeatureSpec("amount_below_z", ReasonCode.TINY_AMOUNT),
     FeatureSpec("new_payee", ReasonCode.NEW_PAYEE, novelty=True),
     FeatureSpec("new_payee_amount_3h_z", ReasonCode.NEW_PAYEE, novelty=True),
     FeatureSpec("tx_1h_log", ReasonCode.RAPID_TRANSACTIONS),
+    # The same pace against this holder's own: beyond the most they made in an hour before.
+    FeatureSpec("tx_1h_over_peak_log", ReasonCode.RAPID_TRANSACTIONS),
     # Money moved within the hour (this transaction included), against the usual amount: an
-    # amount spike, in one transaction or spread over several (their count is tx_1h_log's).
+    # amount spike, in one transaction or spread over several (their pace is the feature above).
     FeatureSpec("tx_amount_1h_z", ReasonCode.AMOUNT_SPIKE),
     FeatureSpec("outflow", None),
     FeatureSpec("credential_change_recency", ReasonCode.CREDENTIAL_CHANGE_THEN_PAYOUT),
@@ -212,13 +224,28 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
     at = event.occurred_at
     value = math.log1p(event.amount_minor)
     mean, std = _amount_baseline(profile)
+    # A payee paid before sets its own usual amount (the rent, the monthly savings transfer):
+    # paying it about that much again is not a spike, however large for everyday spending.
+    # Only a payee first paid a day or more ago: a mule paid twice in one session is not.
+    payee_usual = profile.payee_amount_log(event.payee_id)
+    first_paid = profile.payees.first_seen(event.payee_id)
+    # How far above nearly all of the holder's amounts (95th percentile), not above the
+    # largest: one large amount learned (a holiday, or a fraudster's payment that got through)
+    # does not hide the next.
+    # (A profile written before amounts were binned falls back on its maximum.)
+    ceiling = (profile.amount_log_quantile(AMOUNT_CEILING_SHARE) if profile.amount_bins
+               else profile.amount_log_max)
+    if payee_usual is not None and first_paid is not None and at - first_paid >= DAY:
+        mean = max(mean, payee_usual)
+        ceiling = max(ceiling, payee_usual + AMOUNT_BIN_WIDTH)
     since = at - HOUR
     recent = [a for t, a in zip(profile.recent_tx_times, profile.recent_tx_amounts, strict=True)
               if t >= since]
     hour_total = math.log1p(sum(recent) + event.amount_minor)
     dormant = _session_dormancy_days(profile, at)
-    over_max = max(0.0, value - profile.amount_log_max) if profile.tx_count else 0.0
+    over_ceiling = max(0.0, value - ceiling) if profile.tx_count else 0.0
     new_payee = _novel(profile.payees.count(event.payee_id), event.payee_id)
+    count_1h = len(recent) + 1
     fresh_country = (_fresh(profile, profile.countries.first_seen(event.country), at)
                      if event.country else 0.0)
     new_payees, new_payee_total = sum_since(
@@ -228,7 +255,7 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
         new_payees, new_payee_total = new_payees + 1, new_payee_total + event.amount_minor
     values = [
         (value - mean) / std,
-        over_max,
+        over_ceiling,
         # A payment to a new payee far *below* the account's usual amounts: what testing a
         # stolen card looks like (a euro or two at a new shop to see whether the card works).
         max(0.0, (mean - value) / std) if new_payee else 0.0,
@@ -236,7 +263,8 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
         # Money sent to payees never paid before, over the last hours, against the account's
         # usual amount: a cash-out draining the credit to mules adds up here.
         max(0.0, (math.log1p(new_payee_total) - mean) / std) if new_payees else 0.0,
-        math.log1p(len(recent) + 1),
+        math.log1p(count_1h),
+        max(0.0, math.log1p(count_1h) - math.log1p(profile.usual_tx_hour_peak(at))),
         (hour_total - mean) / std,
         1.0 if event.feature in OUTFLOW_FEATURES else 0.0,
         _recency(at, profile.last_credential_change_at, 24.0),
@@ -256,9 +284,11 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
     ]
     context: Context = {
         "amount_minor": float(event.amount_minor), "currency": event.currency,
-        "usual_amount_minor": math.expm1(mean), "tx_1h": len(recent) + 1,
+        "usual_amount_minor": math.expm1(mean), "tx_1h": count_1h,
+        "usual_tx_1h": profile.usual_tx_hour_peak(at),
         "amount_1h_minor": math.expm1(hour_total),
         "new_payees_3h": new_payees, "new_payee_amount_3h": new_payee_total,
+
         "country": event.country, "dormant_days": dormant, "hour": hour_of_day(at),
         "country_first_seen_today": float(fresh_country > 0.0),
         "hours_since_change": (at - profile.last_credential_change_at) / HOUR

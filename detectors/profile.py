@@ -115,6 +115,17 @@ def count_since(window: list[float], since: float) -> int:
     return sum(1 for t in window if t >= since)
 
 
+# The holder's amounts as a histogram of log1p(minor units): bins this wide, up to the last
+# (which takes everything above). Quantiles of it resist what one large amount does to a
+# mean, a spread or a maximum (a fraudster's payments learned as the holder's, a holiday).
+AMOUNT_BIN_WIDTH = 0.5
+AMOUNT_BINS = 36
+
+
+def amount_bin(value: float) -> int:
+    return min(AMOUNT_BINS - 1, max(0, int(value / AMOUNT_BIN_WIDTH)))
+
+
 #: The bounded sets of a profile and their caps.
 KEYED_FIELDS: dict[str, int] = {"devices": 32, "asns": 32, "networks": 64, "countries": 32,
                                 "payees": 256}
@@ -153,6 +164,14 @@ class AccountProfile:
     amount_log_mean: float = 0.0
     amount_log_m2: float = 0.0
     amount_log_max: float = 0.0
+    # Most of the holder's own transactions seen within one hour, some pay many bills at once:
+    # the peak of bursts a day old or more, and the latest burst's count and time (it becomes
+    # part of the peak a day later, so a stolen session's burst does not excuse itself).
+    tx_hour_peak: float = 0.0
+    tx_burst: float = 0.0
+    tx_burst_at: float = 0.0
+    # Counts of the holder's amounts per log bin (empty until the first transaction).
+    amount_bins: list[float] = field(default_factory=list)
     recent_tx_times: list[float] = field(default_factory=list)
     recent_tx_amounts: list[float] = field(default_factory=list)
     # Transactions to payees the account had never paid before, and their amounts.
@@ -289,11 +308,58 @@ class AccountProfile:
         self.payees.touch(event.payee_id, at)
         self.hour_counts[hour_of_day(at)] += 1.0
         value = math.log1p(event.amount_minor)
+        self._remember_payee_amount(event.payee_id, value)
+        self._learn_burst(at, float(count_since(self.recent_tx_times, at - HOUR)))
         self.tx_count += 1
         delta = value - self.amount_log_mean
         self.amount_log_mean += delta / self.tx_count
         self.amount_log_m2 += delta * (value - self.amount_log_mean)
         self.amount_log_max = max(self.amount_log_max, value)
+        if not self.amount_bins:
+            self.amount_bins = [0.0] * AMOUNT_BINS
+        self.amount_bins[amount_bin(value)] += 1.0
+
+    def _remember_payee_amount(self, payee_id: str, value: float) -> None:
+        """Keep the log amount last paid to a payee as a fourth value of its entry."""
+        entry = self.payees.entries.get(payee_id)
+        if entry is None:
+            return
+        if len(entry) < 4:
+            entry.append(value)
+        else:
+            entry[3] = value
+
+    def payee_amount_log(self, payee_id: str) -> float | None:
+        """log1p of the amount last paid to ``payee_id`` (None: never paid, or not kept)."""
+        entry = self.payees.entries.get(payee_id)
+        return entry[3] if entry is not None and len(entry) >= 4 else None
+
+    def _learn_burst(self, at: float, count: float) -> None:
+        if at - self.tx_burst_at >= DAY:
+            self.tx_hour_peak = max(self.tx_hour_peak, self.tx_burst)
+            self.tx_burst = 0.0
+        if count >= self.tx_burst:
+            self.tx_burst, self.tx_burst_at = count, at
+
+    def usual_tx_hour_peak(self, at: float) -> float:
+        """The most transactions the holder made within one hour, a day ago or earlier."""
+        if at - self.tx_burst_at >= DAY:
+            return max(self.tx_hour_peak, self.tx_burst)
+        return self.tx_hour_peak
+
+    def amount_log_quantile(self, share: float) -> float:
+        """The ``share`` quantile (log1p of minor units) of the holder's amounts, interpolated
+        within its bin and never above the largest amount learned; 0 with none learned."""
+        total = sum(self.amount_bins)
+        if total <= 0.0:
+            return 0.0
+        needed, seen = share * total, 0.0
+        for index, count in enumerate(self.amount_bins):
+            if count > 0.0 and seen + count >= needed:
+                inside = (needed - seen) / count
+                return min((index + inside) * AMOUNT_BIN_WIDTH, self.amount_log_max)
+            seen += count
+        return self.amount_log_max
 
     def _count_change(self, event: AccountChangeEvent) -> None:
         at = event.occurred_at
@@ -324,7 +390,7 @@ class AccountProfile:
         for name, cap in KEYED_FIELDS.items():
             if name in data:
                 fields[name] = RecentKeys(cap, {
-                    str(key): entry if len(entry) == 3 else [*entry, entry[1]]
+                    str(key): entry if len(entry) >= 3 else [*entry, entry[1]]
                     for key, entry in data[name].items()})
         return cls(**fields)
 

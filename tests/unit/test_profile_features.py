@@ -96,6 +96,53 @@ def test_transaction_features_see_amount_spike_and_credential_change():
     assert values["outflow"] == 1
 
 
+def _payment(n, at, amount, payee, feature=CreditFeature.PAYMENT):
+    return TransactionEvent(f"p{n}", "acct", at, amount_minor=amount, payee_id=payee,
+                            feature=feature, device_id="phone", ip="84.150.12.34")
+
+
+def test_a_payee_paid_before_sets_its_own_usual_amount():
+    """The monthly rent is large for everyday spending, not for the landlord."""
+    profile = AccountProfile.new("acct")
+    profile.update(_payment(0, START, 95_000, "landlord", CreditFeature.TRANSFER_OUT))
+    for n in range(1, 40):
+        profile.update(_payment(n, START + n * 3 * 3600, 2_000 + 100 * (n % 7), f"shop-{n % 5}"))
+    rent = _payment(99, START + 30 * 86400, 95_000, "landlord", CreditFeature.TRANSFER_OUT)
+    stranger = _payment(98, START + 30 * 86400, 95_000, "stranger", CreditFeature.TRANSFER_OUT)
+    to_landlord = _values(extract_features(rent, profile), EventKind.TRANSACTION)
+    to_stranger = _values(extract_features(stranger, profile), EventKind.TRANSACTION)
+    assert to_landlord["amount_z"] <= 0.01
+    assert to_stranger["amount_z"] > 2
+    assert profile.payee_amount_log("landlord") == pytest.approx(math.log1p(95_000))
+
+
+def test_many_payments_in_one_hour_count_only_beyond_the_holders_own_peak():
+    profile = AccountProfile.new("acct")
+    for n in range(6):  # a bill-paying session of six payments
+        profile.update(_payment(n, START + n * 120, 3_000, f"biller-{n}"))
+    later = START + 30 * 86400
+    for n in range(10, 14):
+        profile.update(_payment(n, later + n * 60, 3_000, f"biller-{n - 10}"))
+    fifth = _values(extract_features(_payment(20, later + 900, 3_000, "biller-4"), profile),
+                    EventKind.TRANSACTION)
+    assert fifth["tx_1h_over_peak_log"] == 0.0
+    assert profile.usual_tx_hour_peak(later + 900) == 6
+
+
+def test_a_burst_excuses_nothing_until_a_day_later():
+    """A stolen session's many payments do not become the holder's habit within the hour."""
+    profile = AccountProfile.new("acct")
+    for n in range(10):
+        profile.update(_payment(n, START + n * 86400, 3_000, "grocer"))
+    at = START + 20 * 86400
+    for n in range(6):
+        profile.update(_payment(20 + n, at + n * 60, 9_000, f"mule-{n}"))
+    seventh = _values(extract_features(_payment(30, at + 420, 9_000, "mule-9"), profile),
+                      EventKind.TRANSACTION)
+    assert seventh["tx_1h_over_peak_log"] > 1.0
+    assert profile.usual_tx_hour_peak(at + 2 * 86400) == 6
+
+
 def test_failed_login_window_is_bounded():
     profile = AccountProfile.new("acct")
     for n in range(500):
@@ -240,6 +287,7 @@ def test_the_hours_total_is_an_amount_not_a_pace():
     names = dict(zip(feature_schema(EventKind.TRANSACTION), TRANSACTION_FEATURES, strict=True))
     assert names["tx_amount_1h_z"].reason is ReasonCode.AMOUNT_SPIKE
     assert names["tx_1h_log"].reason is ReasonCode.RAPID_TRANSACTIONS
+    assert names["tx_1h_over_peak_log"].reason is ReasonCode.RAPID_TRANSACTIONS
 
 
 def test_money_moved_after_a_revival_carries_the_silence_before_it():
@@ -280,3 +328,40 @@ def test_profiles_written_before_first_seen_existed_still_load():
     data = profile.to_dict()
     data["devices"] = {"d": [1.0, START]}
     assert AccountProfile.from_dict(data).devices.first_seen("d") == START
+
+
+def test_a_payee_first_paid_minutes_ago_sets_no_usual_amount():
+    """A mule paid twice in one stolen session is still paid far more than usual."""
+    profile = AccountProfile.new("acct")
+    for n in range(30):
+        profile.update(_payment(n, START + n * 86400, 2_000, f"shop-{n % 3}"))
+    at = START + 31 * 86400
+    profile.update(_payment(50, at, 90_000, "mule", CreditFeature.TRANSFER_OUT))
+    again = _payment(51, at + 600, 90_000, "mule", CreditFeature.TRANSFER_OUT)
+    assert _values(extract_features(again, profile), EventKind.TRANSACTION)["amount_z"] > 2
+
+
+def test_a_few_large_amounts_learned_do_not_hide_the_next():
+    """A fraudster's payment that got through raises the maximum, not the 95th percentile."""
+    profile = AccountProfile.new("acct")
+    for n in range(60):
+        profile.update(_payment(n, START + n * 8 * 3600, 1_000 + 50 * (n % 20), f"shop-{n % 4}"))
+    for n in range(2):
+        profile.update(_payment(100 + n, START + 21 * 86400 + n * 3600, 9_000, "shop-1"))
+    spike = _payment(200, START + 22 * 86400, 9_000, "shop-2")
+    values = _values(extract_features(spike, profile), EventKind.TRANSACTION)
+    assert values["amount_over_p95_log"] > 1.0
+    assert profile.amount_log_quantile(0.95) < math.log1p(9_000)
+    assert profile.amount_log_quantile(1.0) >= math.log1p(9_000)
+
+
+def test_a_profile_written_before_amounts_were_binned_compares_with_its_maximum():
+    profile = AccountProfile.new("acct")
+    for n in range(20):
+        profile.update(_payment(n, START + n * 86400, 2_000 + 100 * n, "grocer"))
+    data = profile.to_dict()
+    del data["amount_bins"]
+    older = AccountProfile.from_dict(data)
+    usual = _payment(99, START + 30 * 86400, 2_500, "grocer")
+    assert _values(extract_features(usual, older), EventKind.TRANSACTION)[
+        "amount_over_p95_log"] == 0.0
