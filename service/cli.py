@@ -466,9 +466,13 @@ def _with_outcomes(stream: Iterator[LabelledEvent], outcomes_file: Path | None,
               "holders restore frozen accounts, a risk team confirms fraud (docs/evaluation.md); "
               "none: nothing comes back")
 @POPULATION_OPTION
+@click.option("--backfill-days", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+              help="score the first days in audit mode (nothing frozen, profiles learned) and "
+                   "leave them out of the figures, as a rollout's backfill of history does")
 def eval_command(model_path: Path, events: Path | None, accounts: int, days: int, seed: int,
                  attack_rate: float, out_dir: Path, quick: bool,
-                 outcomes_file: Path | None, feedback: str, population: str) -> None:
+                 outcomes_file: Path | None, feedback: str, population: str,
+                 backfill_days: float) -> None:
     """Replay labelled events through the scoring engine: attacks caught, honest customers
     frozen, reasons given. Writes OUT_DIR/report.json and OUT_DIR/report.png."""
     from detectors.model import ArtifactError, RiskModel
@@ -498,7 +502,11 @@ def eval_command(model_path: Path, events: Path | None, accounts: int, days: int
         source = {"simulator": {"accounts": accounts, "days": days, "seed": seed,
                                 "attack_rate": attack_rate, "population": population}}
     stream = _with_outcomes(stream, outcomes_file, source)
+    if backfill_days >= days and events is None:
+        raise click.UsageError(f"--backfill-days {backfill_days:g} leaves nothing of --days "
+                               f"{days} to measure")
     report = evaluate(stream, model, source=source, feedback=feedback == "loop",
+                      backfill_days=backfill_days,
                       on_progress=lambda n: click.echo(f"scored {n:,} events", err=True))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")

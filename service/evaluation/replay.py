@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Protocol
 
@@ -30,6 +30,8 @@ from service.domain.engine import EngineSettings, RiskEngine, freeze_id_for
 from service.domain.freezes import Freeze
 from service.domain.policy import RiskPolicy
 from service.storage.memory import InMemoryRiskStore
+
+DAY_SECONDS = 86400.0
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -171,6 +173,27 @@ class Replay:
         self.scoring_seconds = 0.0  # inside the engine, without producing the stream
         self.duplicate_events = 0
         self.out_of_order_events = 0
+        # A rollout's backfill: the first days of the stream are scored in audit mode (answered
+        # ALLOW, nothing frozen, profiles learned) and left out of every figure.
+        self.backfill_days = 0.0
+        self.backfilled_events = 0
+        self._measure_from: float | None = None
+        self._enforce_settings = self.engine.settings
+
+    def _backfilling(self, at: float) -> bool:
+        """Whether an event at ``at`` falls in the backfill (audit mode until it ends)."""
+        if self.backfill_days <= 0.0:
+            return False
+        if self._measure_from is None:
+            origin = at - at % DAY_SECONDS
+            self._measure_from = origin + self.backfill_days * DAY_SECONDS
+            self.engine.settings = replace(self._enforce_settings,
+                                           audit_kinds=frozenset(EventKind))
+        if at < self._measure_from:
+            return True
+        if self.engine.settings is not self._enforce_settings:
+            self.engine.settings = self._enforce_settings
+        return False
 
     def _selected(self, account_id: str) -> bool:
         selected = self._in_split.get(account_id)
@@ -187,6 +210,11 @@ class Replay:
             self.seen_events += 1
             if not self._selected(event.account_id):
                 self.engine.crowd.record(event)
+                continue
+            if self._backfilling(event.occurred_at):
+                self.clock.set(max(self.clock.now(), event.occurred_at))
+                self.engine.score_detailed(event)
+                self.backfilled_events += 1
                 continue
             if feedback is not None:
                 feedback.until(event.occurred_at)

@@ -72,17 +72,22 @@ ENSEMBLE = "ensemble"
 def evaluate(events: Iterable[LabelledEvent], model: RiskModel, *,
              source: dict[str, Any] | None = None,
              on_progress: Callable[[int], None] | None = None,
-             feedback: bool = True, feedback_seed: int = 0) -> dict[str, Any]:
+             feedback: bool = True, feedback_seed: int = 0,
+             backfill_days: float = 0.0) -> dict[str, Any]:
     """Replay ``events`` (time-ordered) through the service's engine and measure the result.
 
     Only accounts in the model's test split are evaluated (all of them, and the report says
     so, when the model was trained without one). With ``feedback``, simulated gateways answer
     the decisions during the replay (:mod:`service.evaluation.trust_loop`, seeded by
     ``feedback_seed``); without, no step-up result, restore or outcome ever comes back.
-    ``on_progress`` is called with the number of events scored every 100,000 events."""
+    ``on_progress`` is called with the number of events scored every 100,000 events.
+    ``backfill_days``: a rollout's backfill. The stream's first days are scored in audit mode
+    (nothing frozen, the profiles learned) and left out of every figure, which then describe
+    the days after it: a deployment that went live with its customers' history."""
     started = time.perf_counter()
     test_fraction = float(model.metadata.get("test_fraction") or 0.0)
     replay = Replay(model, test_fraction)
+    replay.backfill_days = backfill_days
     loop = None
     if feedback:
         loop = TrustLoop(ServiceGateways(replay.engine, replay.store, replay.clock),
@@ -97,7 +102,8 @@ def evaluate(events: Iterable[LabelledEvent], model: RiskModel, *,
     data = columns.arrays()
     report: dict[str, Any] = {
         "model": model_section(model),
-        "data": data_section(data, replay, test_fraction, source or {}),
+        "data": {**data_section(data, replay, test_fraction, source or {}),
+                 "backfill": {"days": backfill_days, "events": replay.backfilled_events}},
         "event_level": event_level_section(data),
         "scenarios": scenario_section(data, threshold_table(model)),
         "false_alarms": false_alarm_section(data),

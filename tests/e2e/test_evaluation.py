@@ -188,3 +188,21 @@ def test_eval_command_without_feedback(tmp_path, model_path):
     assert "Warning" not in run.stderr
     assert json.loads((out / "report.json").read_text())["trust_loop"] == {"feedback": "none"}
     assert "trust loop: off" in run.stdout
+
+
+@pytest.fixture(scope="module")
+def after_backfill(model) -> dict[str, Any]:
+    return evaluate(simulate(STREAM), model, source={"test": "e2e"}, backfill_days=7)
+
+
+def test_a_backfill_is_left_out_and_spares_the_first_weeks(report, after_backfill):
+    """A rollout that backfills a week of history in audit mode goes live with the customers'
+    habits known: the two weeks after it challenge fewer honest customers than the first
+    weeks of a deployment that starts from nothing."""
+    data, alarms = after_backfill["data"], after_backfill["false_alarms"]
+    assert data["backfill"] == {"days": 7, "events": data["backfill"]["events"]}
+    assert data["backfill"]["events"] > 0
+    assert alarms["days"] == pytest.approx(14, abs=0.5)
+    assert (alarms["challenges_per_10k_accounts_per_day"]
+            < report["false_alarms"]["challenges_per_10k_accounts_per_day"])
+    assert alarms["freezes_per_10k_accounts_per_day"] <= MAX_FALSE_FREEZES_PER_10K_PER_DAY
