@@ -7,7 +7,8 @@ their own). A feature marked ``novelty`` is meaningless for an account with no h
 replaced by the population prior stored in the model artifact.
 
 The extractor also returns a small context (the travel speed, the country, the amount...) that
-the explanation turns into sentences.
+the explanation turns into sentences (detectors.sentences): it holds the very numbers the
+features measured, so a sentence states the evidence the model saw.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ SESSION_HOURS = 6.0
 NEW_PAYEE_WINDOW_HOURS = 3.0
 # The share of the holder's amounts an amount is compared with for "far above usual".
 AMOUNT_CEILING_SHARE = 0.95
+# Other accounts failing sign-ins behind one household or office router now and then: only a
+# crowd beyond this many is evidence of password guessing.
+HOUSEHOLD_FAILED_ACCOUNTS = 2
+# How far back account changes add up.
+CHANGE_WINDOW_DAYS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +92,20 @@ def _dormancy_days(profile: AccountProfile, now: float) -> float:
     return max(0.0, now - profile.last_activity_at) / DAY
 
 
-def _session_dormancy_days(profile: AccountProfile, now: float) -> float:
-    """The idle time before this event, or before the sign-in that began its session."""
+def _session_dormancy_days(profile: AccountProfile, now: float) -> tuple[float, bool]:
+    """The idle time before this event, or before the sign-in that began its session (then
+    True: the longer of the two is the one that counts)."""
     dormant = _dormancy_days(profile, now)
-    if profile.last_login_at and now - profile.last_login_at <= SESSION_HOURS * HOUR:
-        dormant = max(dormant, profile.gap_before_login_days)
-    return dormant
+    if (profile.last_login_at and now - profile.last_login_at <= SESSION_HOURS * HOUR
+            and profile.gap_before_login_days > dormant):
+        return profile.gap_before_login_days, True
+    return dormant, False
+
+
+def _hours_since(now: float, then: float) -> float:
+    """Hours from ``then`` to ``now`` (0 for a late-arriving event), -1 if ``then`` never
+    happened: what the :func:`_recency` features measure."""
+    return max(0.0, now - then) / HOUR if then > 0.0 else -1.0
 
 
 def _hour_rarity(profile: AccountProfile, at: float) -> float:
@@ -148,13 +162,12 @@ def login_features(event: LoginEvent, profile: AccountProfile,
     unknown_device = bool(event.device_id) and event.device_id not in profile.devices
     unknown_failures = count_since(profile.recent_unknown_failures, at - HOUR) + (
         1 if unknown_device and not event.success else 0)
-    # A couple of accounts behind one household or office router fail now and then: only a
-    # crowd beyond that is evidence.
-    network_failed = max(0, crowd.network_failed_accounts_1h - 2)
+    network_failed = max(0, crowd.network_failed_accounts_1h - HOUSEHOLD_FAILED_ACCOUNTS)
     attempts = count_since(profile.recent_logins, at - HOUR) + 1
     dormant = _dormancy_days(profile, at)
+    new_device = _novel(profile.devices.count(event.device_id), event.device_id)
     values = [
-        _novel(profile.devices.count(event.device_id), event.device_id),
+        new_device,
         _novel(network_known, network_key),
         _novel(profile.countries.count(event.country), event.country),
         math.log1p(max(0.0, speed - PLAUSIBLE_TRAVEL_KMH)),
@@ -167,12 +180,16 @@ def login_features(event: LoginEvent, profile: AccountProfile,
         _recency(at, profile.last_credential_change_at, 24.0),
         math.log1p(dormant),
     ]
+    # A sign-in's own device and country are the only new ones it speaks of, and the idle time
+    # before it is its own.
     context: Context = {
-        "country": event.country, "speed_kmh": speed, "distance_km": distance,
+        "country": event.country, "country_first_seen_today": 0.0, "new_device": new_device,
+        "speed_kmh": speed, "distance_km": distance,
         "hours": hours, "failures_1h": failures, "attempts_1h": attempts,
         "unknown_device_failures_1h": unknown_failures,
         "network_failed_accounts_1h": crowd.network_failed_accounts_1h,
-        "dormant_days": dormant, "hour": hour_of_day(at),
+        "dormant_days": dormant, "dormant_before_sign_in": 0.0, "hour": hour_of_day(at),
+        "hours_since_change": _hours_since(at, profile.last_credential_change_at),
     }
     return FeatureVector(EventKind.LOGIN, values, context)
 
@@ -220,6 +237,15 @@ def _amount_baseline(profile: AccountProfile) -> tuple[float, float]:
     return mean, max(math.sqrt(var), 0.25)
 
 
+def _session_context(profile: AccountProfile, at: float, new_device: float, dormant: float,
+                     before_sign_in: bool) -> Context:
+    """What a transaction's or an account change's sentences say of its session: whether its
+    device is new, how long ago a new device signed in, and the idle time before it."""
+    return {"new_device": new_device,
+            "hours_since_new_device_login": _hours_since(at, profile.last_new_device_login_at),
+            "dormant_days": dormant, "dormant_before_sign_in": float(before_sign_in)}
+
+
 def transaction_features(event: TransactionEvent, profile: AccountProfile) -> FeatureVector:
     at = event.occurred_at
     value = math.log1p(event.amount_minor)
@@ -235,16 +261,19 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
     # (A profile written before amounts were binned falls back on its maximum.)
     ceiling = (profile.amount_log_quantile(AMOUNT_CEILING_SHARE) if profile.amount_bins
                else profile.amount_log_max)
+    usual_from_payee = False
     if payee_usual is not None and first_paid is not None and at - first_paid >= DAY:
+        usual_from_payee = payee_usual > mean
         mean = max(mean, payee_usual)
         ceiling = max(ceiling, payee_usual + AMOUNT_BIN_WIDTH)
     since = at - HOUR
     recent = [a for t, a in zip(profile.recent_tx_times, profile.recent_tx_amounts, strict=True)
               if t >= since]
     hour_total = math.log1p(sum(recent) + event.amount_minor)
-    dormant = _session_dormancy_days(profile, at)
+    dormant, before_sign_in = _session_dormancy_days(profile, at)
     over_ceiling = max(0.0, value - ceiling) if profile.tx_count else 0.0
     new_payee = _novel(profile.payees.count(event.payee_id), event.payee_id)
+    new_device = _novel(profile.devices.count(event.device_id), event.device_id)
     count_1h = len(recent) + 1
     fresh_country = (_fresh(profile, profile.countries.first_seen(event.country), at)
                      if event.country else 0.0)
@@ -269,7 +298,7 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
         1.0 if event.feature in OUTFLOW_FEATURES else 0.0,
         _recency(at, profile.last_credential_change_at, 24.0),
         _recency(at, profile.last_new_device_login_at, 6.0),
-        _novel(profile.devices.count(event.device_id), event.device_id),
+        new_device,
         _novel(profile.networks.count(network_prefix(event.ip)), event.ip),
         _novel(profile.countries.count(event.country), event.country),
         # A stolen session makes its network and country "known" at sign-in; money moved from
@@ -284,15 +313,15 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
     ]
     context: Context = {
         "amount_minor": float(event.amount_minor), "currency": event.currency,
-        "usual_amount_minor": math.expm1(mean), "tx_1h": count_1h,
-        "usual_tx_1h": profile.usual_tx_hour_peak(at),
+        "usual_amount_minor": math.expm1(mean), "usual_from_payee": float(usual_from_payee),
+        "tx_1h": count_1h, "usual_tx_1h": profile.usual_tx_hour_peak(at),
         "amount_1h_minor": math.expm1(hour_total),
-        "new_payees_3h": new_payees, "new_payee_amount_3h": new_payee_total,
-
-        "country": event.country, "dormant_days": dormant, "hour": hour_of_day(at),
+        "new_payee": new_payee, "new_payees_3h": new_payees,
+        "new_payee_amount_3h": new_payee_total,
+        "country": event.country, "hour": hour_of_day(at),
         "country_first_seen_today": float(fresh_country > 0.0),
-        "hours_since_change": (at - profile.last_credential_change_at) / HOUR
-        if profile.last_credential_change_at else -1.0,
+        "hours_since_change": _hours_since(at, profile.last_credential_change_at),
+        **_session_context(profile, at, new_device, dormant, before_sign_in),
     }
     return FeatureVector(EventKind.TRANSACTION, values, context)
 
@@ -315,22 +344,28 @@ CONTACT_CHANGES = frozenset({AccountChangeKind.PHONE, AccountChangeKind.EMAIL,
 
 def account_change_features(event: AccountChangeEvent, profile: AccountProfile) -> FeatureVector:
     at = event.occurred_at
-    dormant = _session_dormancy_days(profile, at)
-    changes = count_since(profile.recent_changes, at - 7 * DAY) + 1
+    dormant, before_sign_in = _session_dormancy_days(profile, at)
+    changes = count_since(profile.recent_changes, at - CHANGE_WINDOW_DAYS * DAY) + 1
+    failures = count_since(profile.recent_failures, at - HOUR)
+    new_device = _novel(profile.devices.count(event.device_id), event.device_id)
     values = [
         1.0 if event.change in CONTACT_CHANGES else 0.0,
         1.0 if event.change is AccountChangeKind.PASSWORD else 0.0,
         math.log1p(changes),
-        _novel(profile.devices.count(event.device_id), event.device_id),
+        new_device,
         _novel(profile.networks.count(network_prefix(event.ip)), event.ip),
         _recency(at, profile.last_new_device_login_at, 6.0),
-        math.log1p(count_since(profile.recent_failures, at - HOUR)),
+        math.log1p(failures),
         _hour_rarity(profile, at),
         math.log1p(dormant),
     ]
-    context: Context = {"change": event.change.name.lower().replace("_", " "),
-                        "changes_7d": changes, "dormant_days": dormant,
-                        "hour": hour_of_day(at)}
+    context: Context = {
+        "change": event.change.name.lower().replace("_", " "), "changes_7d": changes,
+        "failures_1h": failures,
+        "unknown_device_failures_1h": count_since(profile.recent_unknown_failures, at - HOUR),
+        "hour": hour_of_day(at),
+        **_session_context(profile, at, new_device, dormant, before_sign_in),
+    }
     return FeatureVector(EventKind.ACCOUNT_CHANGE, values, context)
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from detectors.events import Event
-from detectors.explain import describe
 from detectors.reasons import Reason, ReasonCode
+from detectors.sentences import describe
 from service.domain.decisions import Decision, ScoreResult
 
 

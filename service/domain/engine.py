@@ -23,11 +23,11 @@ from detectors.events import (
     LoginEvent,
     TransactionEvent,
 )
-from detectors.explain import describe
 from detectors.features import NO_CROWD
 from detectors.profile import AccountProfile
 from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment, Scorer
+from detectors.sentences import describe
 from detectors.trust import (
     DeviceTrust,
     JudgedAbandoned,

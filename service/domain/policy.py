@@ -11,10 +11,10 @@ from detectors.events import (
     LoginEvent,
     TransactionEvent,
 )
-from detectors.explain import describe
 from detectors.features import Context
 from detectors.reasons import Reason, ReasonCode
 from detectors.scoring import Assessment
+from detectors.sentences import amount, describe
 from detectors.trust import Distrust, DistrustSource, EntityKind
 from service.domain.decisions import Decision
 
@@ -141,9 +141,9 @@ def _anonymous(event: Event) -> bool:
 
 
 def _large_to_new_payee_reasons(event: TransactionEvent) -> tuple[Reason, ...]:
-    amount = f"{event.amount_minor / 100:,.2f}{' ' + event.currency if event.currency else ''}"
+    moved = amount(event.amount_minor, event.currency)
     return (Reason(ReasonCode.AMOUNT_SPIKE,
-                   f"The amount {amount} is more than almost any customer moves at once, and "
+                   f"The amount {moved} is more than almost any customer moves at once, and "
                    "this account is too new to have habits to compare it with.", 0.5),
             Reason(ReasonCode.NEW_PAYEE, describe(ReasonCode.NEW_PAYEE, {}), 0.5))
 

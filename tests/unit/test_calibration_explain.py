@@ -5,9 +5,10 @@ import pytest
 
 from detectors.calibration import TailCalibrator, surprise
 from detectors.events import EventKind
-from detectors.explain import MIN_EVIDENCE, FeatureTails, describe, explain
+from detectors.explain import MIN_EVIDENCE, FeatureTails, explain
 from detectors.features import LOGIN_FEATURES, feature_schema
 from detectors.reasons import ReasonCode
+from detectors.sentences import describe
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
