@@ -170,8 +170,10 @@ class AccountProfile:
     tx_hour_peak: float = 0.0
     tx_burst: float = 0.0
     tx_burst_at: float = 0.0
-    # Counts of the holder's amounts per log bin (empty until the first transaction).
-    amount_bins: list[float] = field(default_factory=list)
+    # Counts of the holder's amounts per log bin, from bin ``amount_bins_from`` to the highest
+    # bin used (empty until the first transaction): a few small integers in a stored profile.
+    amount_bins: list[int] = field(default_factory=list)
+    amount_bins_from: int = 0
     recent_tx_times: list[float] = field(default_factory=list)
     recent_tx_amounts: list[float] = field(default_factory=list)
     # Transactions to payees the account had never paid before, and their amounts.
@@ -308,31 +310,30 @@ class AccountProfile:
         self.payees.touch(event.payee_id, at)
         self.hour_counts[hour_of_day(at)] += 1.0
         value = math.log1p(event.amount_minor)
-        self._remember_payee_amount(event.payee_id, value)
+        self._remember_payee_amount(event.payee_id, event.amount_minor)
         self._learn_burst(at, float(count_since(self.recent_tx_times, at - HOUR)))
         self.tx_count += 1
         delta = value - self.amount_log_mean
         self.amount_log_mean += delta / self.tx_count
         self.amount_log_m2 += delta * (value - self.amount_log_mean)
         self.amount_log_max = max(self.amount_log_max, value)
-        if not self.amount_bins:
-            self.amount_bins = [0.0] * AMOUNT_BINS
-        self.amount_bins[amount_bin(value)] += 1.0
+        self._count_amount(amount_bin(value))
 
-    def _remember_payee_amount(self, payee_id: str, value: float) -> None:
-        """Keep the log amount last paid to a payee as a fourth value of its entry."""
+    def _remember_payee_amount(self, payee_id: str, amount_minor: int) -> None:
+        """Keep the amount last paid to a payee (minor units, an integer: short when stored)
+        as a fourth value of its entry."""
         entry = self.payees.entries.get(payee_id)
         if entry is None:
             return
         if len(entry) < 4:
-            entry.append(value)
+            entry.append(amount_minor)
         else:
-            entry[3] = value
+            entry[3] = amount_minor
 
     def payee_amount_log(self, payee_id: str) -> float | None:
         """log1p of the amount last paid to ``payee_id`` (None: never paid, or not kept)."""
         entry = self.payees.entries.get(payee_id)
-        return entry[3] if entry is not None and len(entry) >= 4 else None
+        return math.log1p(entry[3]) if entry is not None and len(entry) >= 4 else None
 
     def _learn_burst(self, at: float, count: float) -> None:
         if at - self.tx_burst_at >= DAY:
@@ -347,6 +348,19 @@ class AccountProfile:
             return max(self.tx_hour_peak, self.tx_burst)
         return self.tx_hour_peak
 
+    def _count_amount(self, index: int) -> None:
+        bins = self.amount_bins
+        if not bins:
+            self.amount_bins, self.amount_bins_from = [1], index
+            return
+        if index < self.amount_bins_from:
+            bins[:0] = [0] * (self.amount_bins_from - index)
+            self.amount_bins_from = index
+        offset = index - self.amount_bins_from
+        if offset >= len(bins):
+            bins.extend([0] * (offset + 1 - len(bins)))
+        bins[offset] += 1
+
     def amount_log_quantile(self, share: float) -> float:
         """The ``share`` quantile (log1p of minor units) of the holder's amounts, interpolated
         within its bin and never above the largest amount learned; 0 with none learned."""
@@ -354,8 +368,8 @@ class AccountProfile:
         if total <= 0.0:
             return 0.0
         needed, seen = share * total, 0.0
-        for index, count in enumerate(self.amount_bins):
-            if count > 0.0 and seen + count >= needed:
+        for index, count in enumerate(self.amount_bins, start=self.amount_bins_from):
+            if count > 0 and seen + count >= needed:
                 inside = (needed - seen) / count
                 return min((index + inside) * AMOUNT_BIN_WIDTH, self.amount_log_max)
             seen += count
