@@ -35,7 +35,10 @@ def _orjson_text(event: Any, **_: Any) -> str:
     return orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def configure_logging(level: str = "info", fmt: str = "json", key: bytes | None = None) -> None:
+def configure_logging(level: str = "info", fmt: str = "json", key: bytes | None = None,
+                      cache_loggers: bool = True) -> None:
+    """``cache_loggers``: a logger binds its pipeline on first use (fast); tests turn it off so
+    that ``structlog.testing.capture_logs`` sees loggers first used by an earlier test."""
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(serializer=_orjson_text) if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()))
@@ -51,5 +54,5 @@ def configure_logging(level: str = "info", fmt: str = "json", key: bytes | None 
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache_loggers,
     )

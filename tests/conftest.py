@@ -16,10 +16,11 @@ from service.config import Settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Logs in tests go through the service's own pipeline (JSON, pseudonymised accounts)."""
+    """Logs in tests go through the service's own pipeline (JSON, pseudonymised accounts),
+    uncached, so that a test capturing logs sees every logger whatever ran before it."""
     from service.log_config import configure_logging
 
-    configure_logging("info", "json")
+    configure_logging("info", "json", cache_loggers=False)
 
 
 # Small enough to train in seconds, large enough for stable thresholds.
