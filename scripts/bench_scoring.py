@@ -1,4 +1,4 @@
-"""Latency and throughput of the scoring path, for the README's figures.
+"""Latency and throughput of the scoring path, for the figures in docs/reports/performance.md.
 
     .venv/bin/python scripts/bench_scoring.py            # full: 20,000 events per stage
     .venv/bin/python scripts/bench_scoring.py --quick    # 2,000 events per stage

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (scripts/setup.sh) and run every check: generated code current, ruff, mypy, and the
-# whole pytest suite (unit, end-to-end over loopback gRPC, benchmarks in their short mode).
+# Set up (scripts/setup.sh) and run every check: generated code current, ruff, mypy, the docs
+# site (mkdocs --strict), and the whole pytest suite (unit, end-to-end over loopback gRPC,
+# benchmarks in their short mode).
 # pytest exit code 5 (no tests collected) fails this script like any other failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ scripts/install_browser.sh  # Debian chromium + chromium-driver for the console 
 echo "== generated code"; .venv/bin/python scripts/gen_protos.py --check
 echo "== ruff";           .venv/bin/ruff check --no-cache .
 echo "== mypy";           .venv/bin/mypy
+echo "== docs";           NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet \
+    --site-dir "$(mktemp -d)"  # outside the repository: nothing to clean up or ignore
 echo "== pytest"
 .venv/bin/pytest --benchmark-enable --benchmark-min-rounds=5 --benchmark-max-time=0.5 \
     --benchmark-columns=min,median,mean,max,ops,rounds "$@"

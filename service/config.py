@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     fraud_freeze_days: float = Field(
         30.0, gt=0, description="how long a confirmed-fraud freeze and the distrust of the "
         "event's device, network and payee last")
-    # Restoring service (README "Restoring service"; service/domain/restore.py).
+    # Restoring service (docs/guides/restore.md; service/domain/restore.py).
     code_ttl_seconds: float = Field(
         600.0, gt=0, le=600, description="how long a one-time code is valid; NIST SP 800-63B "
         "allows at most 10 minutes, so a longer setting is refused at start")
@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     verification_key_path: Path | None = Field(
         None, description="root key for code MACs and sealed TOTP secrets, kept outside the "
         "database; default DATA_DIR/verification.key")
-    # Who may call what (README "Who may call what"; service/rpc/auth.py, security.py).
+    # Who may call what (docs/guides/deploying.md; service/rpc/auth.py, security.py).
     tokens_file: Path | None = Field(
         None, description="bearer tokens (hashes) from `acctguard token create`; turns "
         "token authentication on")

@@ -1,5 +1,6 @@
 """Benchmarks run in the test command in a short mode (scripts/test.sh passes
---benchmark-max-time); `scripts/bench_scoring.py` gives the full figures for the README."""
+--benchmark-max-time); `scripts/bench_scoring.py` gives the full figures for
+docs/reports/performance.md."""
 
 from __future__ import annotations
 

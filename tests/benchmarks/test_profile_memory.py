@@ -2,9 +2,9 @@
 
 Sizes, not timings: with fixed seeds they are deterministic. Measured (CPython 3.11, seed 7):
 200 simulated accounts over 30 days give a serialized median of about 1,750 B (the typical
-profile the bound is about); the 95th percentile is over it (about 2,350 B), which the README
-reports; a heavy profile, every bounded set and window at its cap, is 29,980-29,993 B
-serialized and about 122,500 B in memory.
+profile the bound is about); the 95th percentile is over it (about 2,350 B), which
+docs/reports/performance.md reports; a heavy profile, every bounded set and window at its
+cap, is 29,980-29,993 B serialized and about 122,500 B in memory.
 """
 
 from __future__ import annotations
