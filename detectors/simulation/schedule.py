@@ -17,6 +17,7 @@ from detectors.simulation.world import (
     CITIES,
     MOBILE_ASNS,
     RESIDENTIAL_ASNS,
+    Network,
     NetworkKind,
     city_distance_km,
     make_network,
@@ -78,16 +79,21 @@ def _start_trip(account: Account, today: Today, day_start: float, rng: random.Ra
     nights = rng.randint(1, 5) if traveller else rng.randint(2, 9)
     local_day = today.utc_midnight + nights * DAY - CITIES[destination].utc_offset_seconds
     return_depart = max(arrive + 6 * HOUR, local_day + rng.uniform(8.0, 20.0) * HOUR)
+    hotel, local_mobile = trip_networks(rng, account, destination)
+    return Trip(destination, depart, arrive, return_depart, return_depart + door_to_door,
+                hotel, local_mobile)
+
+
+def trip_networks(rng: random.Random, account: Account,
+                  destination: int) -> tuple[Network, Network]:
+    """A trip's hotel Wi-Fi and the mobile network the holder's phone uses there."""
     country = CITIES[destination].country
     hotel = make_network(rng.choice(RESIDENTIAL_ASNS[country]), NetworkKind.RESIDENTIAL,
                          destination, rng.getrandbits(48), 6.0, fixed=True)
     if country == account.country:
-        local_mobile = account.mobile_in(destination)
-    else:
-        local_mobile = make_network(rng.choice(MOBILE_ASNS[country]), NetworkKind.MOBILE,
-                                    destination, rng.getrandbits(48), 1.5)
-    return Trip(destination, depart, arrive, return_depart, return_depart + door_to_door,
-                hotel, local_mobile)
+        return hotel, account.mobile_in(destination)
+    return hotel, make_network(rng.choice(MOBILE_ASNS[country]), NetworkKind.MOBILE,
+                               destination, rng.getrandbits(48), 1.5)
 
 
 def _clipped(start: float, end: float, kind: StayKind, city: int,

@@ -11,12 +11,11 @@ from detectors.simulation.honest import HonestDay, Intent, Purpose
 from detectors.simulation.hooks import Behaviour
 from detectors.simulation.model import SimulationConfig
 from detectors.simulation.population import Account, Trip
-from detectors.simulation.schedule import AIRLINER_KMH, Stay, StayKind
+from detectors.simulation.schedule import AIRLINER_KMH, Stay, StayKind, trip_networks
 from detectors.simulation.seeding import mix64
 from detectors.simulation.world import (
     CITIES,
     CITY_INDEX,
-    MOBILE_ASNS,
     RESIDENTIAL_ASNS,
     Network,
     NetworkKind,
@@ -64,14 +63,7 @@ def make_trip(account: Account, today: Today, day_start: float, rng: random.Rand
     local_day = today.utc_midnight + nights * DAY - CITIES[destination].utc_offset_seconds
     return_depart = max(arrive + 6 * HOUR, local_day + rng.uniform(8.0, 20.0) * HOUR)
     return_arrive = _via(return_depart, destination, hub, home, airports, rng, layovers)
-    country = CITIES[destination].country
-    hotel = make_network(rng.choice(RESIDENTIAL_ASNS[country]), NetworkKind.RESIDENTIAL,
-                         destination, rng.getrandbits(48), 6.0, fixed=True)
-    if country == account.country:
-        local_mobile = account.mobile_in(destination)
-    else:
-        local_mobile = make_network(rng.choice(MOBILE_ASNS[country]), NetworkKind.MOBILE,
-                                    destination, rng.getrandbits(48), 1.5)
+    hotel, local_mobile = trip_networks(rng, account, destination)
     return Trip(destination, depart, arrive, return_depart, return_arrive, hotel, local_mobile,
                 tuple(layovers))
 
