@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from detectors.events import EventKind
 from detectors.model import KindModel, RiskModel, Thresholds, apply_priors
 from detectors.simulation import LabelledEvent
-from detectors.training import replay
+from detectors.training import Progress, replay
 
 Floats = NDArray[np.float64]
 
@@ -263,15 +263,18 @@ def recalibrated(model: RiskModel, calibrations: Mapping[EventKind, KindCalibrat
 
 
 def replayed_risks(events: Iterable[LabelledEvent], model: RiskModel, since: float = 0.0,
-                   ) -> dict[EventKind, KindRisks]:
+                   on_progress: Progress | None = None) -> dict[EventKind, KindRisks]:
     """Each event's risk under ``model``, replayed in time order through fresh profiles (as
     training does). Events before ``since`` only build the profiles; events labelled as attacks
-    take part in the profiles but are left out."""
+    take part in the profiles but are left out. ``on_progress``: see
+    :data:`detectors.training.Progress` (stages: replay, score KIND)."""
     ordered = sorted(events, key=lambda item: item.event.occurred_at)
-    tables = replay(ordered)
+    tables = replay(ordered, on_progress)
     found: dict[EventKind, KindRisks] = {}
     for kind, table in tables.items():
         kind_model = model.kinds[kind]
+        if on_progress is not None:
+            on_progress(f"score {kind}", len(table.rows))
         if not table.rows:
             found[kind] = KindRisks(0, np.zeros(0))
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -36,6 +36,11 @@ from detectors.profile import AccountProfile
 from detectors.simulation import LabelledEvent
 
 Floats = NDArray[np.float64]
+# Called as ``progress(stage, events)`` while a long replay or fit runs (every
+# ``PROGRESS_EVERY`` events of a replay, and as each stage begins); how it is shown is the
+# caller's business.
+Progress = Callable[[str, int], None]
+PROGRESS_EVERY = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +78,17 @@ class KindTable:
             if self.rows else np.zeros((0, width))
 
 
-def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
-    """Feature tables from a time-ordered labelled stream, updating profiles as the service does."""
+def replay(events: Iterable[LabelledEvent], on_progress: Progress | None = None,
+           ) -> dict[EventKind, KindTable]:
+    """Feature tables from a time-ordered labelled stream, updating profiles as the service does.
+    ``on_progress`` is called with ``("replay", events replayed)``."""
     profiles: dict[str, AccountProfile] = {}
     crowd = NetworkFailures()
     tables = {kind: KindTable() for kind in EventKind}
+    position = -1
     for position, item in enumerate(events):
+        if on_progress is not None and position % PROGRESS_EVERY == 0 and position:
+            on_progress("replay", position)
         event = item.event
         profile = profiles.get(event.account_id)
         if profile is None:
@@ -97,6 +107,8 @@ def replay(events: Iterable[LabelledEvent]) -> dict[EventKind, KindTable]:
             table.amount_minor.append(event.amount_minor)
         profile.update(event)
         crowd.record(event)
+    if on_progress is not None:
+        on_progress("replay", position + 1)
     return tables
 
 
@@ -261,14 +273,16 @@ def _digest(tables: dict[EventKind, KindTable]) -> str:
 
 
 def fit_kinds(tables: dict[EventKind, KindTable], config: TrainingConfig,
-              base: BaseModel | None = None) -> tuple[dict[EventKind, KindModel], KindOrigins,
-                                                      RiskModel | None]:
+              base: BaseModel | None = None, on_progress: Progress | None = None,
+              ) -> tuple[dict[EventKind, KindModel], KindOrigins, RiskModel | None]:
     """Every kind fitted on its table; with ``base``, a kind with too few honest events is the
     base model's instead (the base is loaded only then). Raises :class:`TooFewEvents` for the
     first such kind without ``base``, :class:`TrainingDataError` when no kind can be fitted."""
     kinds: dict[EventKind, KindModel] = {}
     short: dict[EventKind, TooFewEvents] = {}
     for kind in EventKind:
+        if on_progress is not None:
+            on_progress(f"fit {kind}", len(tables[kind].rows))
         try:
             kinds[kind] = fit_kind(kind, tables[kind], config)
         except TooFewEvents as exc:
@@ -290,11 +304,15 @@ def fit_kinds(tables: dict[EventKind, KindTable], config: TrainingConfig,
 
 
 def train(events: Iterable[LabelledEvent], config: TrainingConfig,
-          source: dict[str, Any] | None = None, base: BaseModel | None = None) -> RiskModel:
-    """A model fitted on ``events``; see :func:`fit_kinds` for kinds with too few events."""
-    tables = replay(events)
+          source: dict[str, Any] | None = None, base: BaseModel | None = None,
+          on_progress: Progress | None = None) -> RiskModel:
+    """A model fitted on ``events``; see :func:`fit_kinds` for kinds with too few events.
+    ``on_progress``: see :data:`Progress` (stages: replay, fit KIND, escalation)."""
+    tables = replay(events, on_progress)
     training_digest = _digest(tables)
-    kinds, origins, base_model = fit_kinds(tables, config, base)
+    kinds, origins, base_model = fit_kinds(tables, config, base, on_progress)
+    if on_progress is not None:
+        on_progress("escalation", sum(len(t.rows) for t in tables.values()))
     accumulator = calibrate_accumulator(tables, kinds, config)
     metadata: dict[str, Any] = {
         "accumulation": accumulator.to_dict(),
@@ -323,11 +341,13 @@ def train(events: Iterable[LabelledEvent], config: TrainingConfig,
     return RiskModel(version, kinds, metadata)
 
 
-def train_simulator_default(accounts: int, days: int, seed: int) -> RiskModel:
+def train_simulator_default(accounts: int, days: int, seed: int,
+                            on_progress: Progress | None = None) -> RiskModel:
     """The default model: the project's simulator with the default training configuration
     (what the service trains on first start; nothing is downloaded)."""
     from detectors.simulation import SimulationConfig, simulate
 
     return train(simulate(SimulationConfig(accounts=accounts, days=days, seed=seed)),
                  TrainingConfig(seed=seed),
-                 source={"simulator": {"accounts": accounts, "days": days, "seed": seed}})
+                 source={"simulator": {"accounts": accounts, "days": days, "seed": seed}},
+                 on_progress=on_progress)

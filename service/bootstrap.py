@@ -29,6 +29,7 @@ from service.domain.verification import CodeHasher, VerificationRules
 from service.keys import AesGcmBox, derive_key, load_or_create_key
 from service.metrics import Metrics
 from service.model_reload import ModelReloader
+from service.progress import ProgressReporter
 from service.rpc.admin_servicer import AdminHandlers
 from service.rpc.servicer import AccountGuardHandlers
 from service.rpc.worker import StoreWorker
@@ -49,7 +50,8 @@ def train_default_model(path: Path, accounts: int, days: int, seed: int) -> Risk
 
     started = time.perf_counter()
     log.info("training_default_model", path=str(path), accounts=accounts, days=days, seed=seed)
-    model = train_simulator_default(accounts, days, seed)
+    progress = ProgressReporter("train_default_model", tty=False, log=log)
+    model = train_simulator_default(accounts, days, seed, on_progress=progress)
     model.save(path)
     log.info("trained_default_model", version=model.version,
              seconds=round(time.perf_counter() - started, 1))

@@ -23,6 +23,7 @@ from service.cli_restore import admin, challenge, report_outcome, unfreeze, veri
 from service.cli_tokens import token
 from service.config import Settings
 from service.console.cli import console
+from service.progress import ProgressReporter
 
 if TYPE_CHECKING:
     from detectors.base_model import BaseModel
@@ -263,11 +264,14 @@ def train(out: Path, events: Path | None, accounts: int, days: int, seed: int, d
         stream = simulate(SimulationConfig(accounts=accounts, days=days, seed=seed))
         source = {"simulator": {"accounts": accounts, "days": days, "seed": seed}}
     stream = _with_outcomes(stream, outcomes_file, source)
+    progress = ProgressReporter("train")
     try:
-        model = fit(stream, config, source=source, base=_base_model(base_model))
+        model = fit(stream, config, source=source, base=_base_model(base_model),
+                    on_progress=progress)
     except (TrainingDataError, ArtifactError) as exc:
         raise click.ClickException(str(exc)) from None
     model.save(out)
+    progress.finish(sum(model.metadata["rows"].values()))
     origins = KindOrigins.of(model.metadata)
     click.echo(json.dumps({"model": str(out), "version": model.version,
                            "rows": model.metadata["rows"],
@@ -312,9 +316,11 @@ def simulate(out: Path, accounts: int, days: int, seed: int, attack_rate: float,
     from detectors.simulation import simulate as generate
 
     started = time.perf_counter()
+    progress = ProgressReporter("simulate")
     count = write_jsonl(generate(SimulationConfig(accounts=accounts, days=days, seed=seed,
                                                   attack_rate=attack_rate,
-                                                  population=population)), out)
+                                                  population=population)), out, progress)
+    progress.finish(count)
     click.echo(json.dumps({"events": count, "out": str(out),
                            "seconds": round(time.perf_counter() - started, 1)}))
 
@@ -505,9 +511,10 @@ def eval_command(model_path: Path, events: Path | None, accounts: int, days: int
     if backfill_days >= days and events is None:
         raise click.UsageError(f"--backfill-days {backfill_days:g} leaves nothing of --days "
                                f"{days} to measure")
+    progress = ProgressReporter("eval")
     report = evaluate(stream, model, source=source, feedback=feedback == "loop",
-                      backfill_days=backfill_days,
-                      on_progress=lambda n: click.echo(f"scored {n:,} events", err=True))
+                      backfill_days=backfill_days, on_progress=lambda n: progress("score", n))
+    progress.finish(report["data"].get("events_in_stream"))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     render(report, out_dir / "report.png")

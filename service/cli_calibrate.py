@@ -131,12 +131,16 @@ def calibrate(model_path: Path, data_dir: Path | None, database_url: str | None,
 def _replayed(model: RiskModel, path: Path, since: float) -> dict[EventKind, KindRisks]:
     from detectors.recalibration import replayed_risks
     from detectors.simulation import read_jsonl
+    from service.progress import ProgressReporter
 
+    progress = ProgressReporter("calibrate")
     try:
-        return replayed_risks(read_jsonl(path), model, since)
+        risks = replayed_risks(read_jsonl(path), model, since, progress)
     except (ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"{path}: not an event log as `acctguard simulate` writes "
                                    f"one ({type(exc).__name__}: {exc})") from None
+    progress.finish()
+    return risks
 
 
 def _from_sqlite(model: RiskModel, data_dir: Path, budget: AlertBudget,

@@ -167,8 +167,10 @@ def labelled_from_dict(data: dict[str, Any]) -> LabelledEvent:
     )
 
 
-def write_jsonl(events: Iterable[LabelledEvent], path: Path) -> int:
-    """Write one JSON object per line; returns the number of events written."""
+def write_jsonl(events: Iterable[LabelledEvent], path: Path,
+                on_progress: Callable[[str, int], None] | None = None) -> int:
+    """Write one JSON object per line; returns the number of events written. ``on_progress`` is
+    called with ``("write", events written)`` after every few thousand lines."""
     count = 0
     label_tails: dict[Label, str] = {}  # the encoded label ends every line; most are shared
     iterator = iter(events)
@@ -181,6 +183,8 @@ def write_jsonl(events: Iterable[LabelledEvent], path: Path) -> int:
                 return count
             sink.write("".join(lines))
             count += len(lines)
+            if on_progress is not None:
+                on_progress("write", count)
 
 
 def _jsonl_line(item: LabelledEvent, label_tails: dict[Label, str]) -> str:

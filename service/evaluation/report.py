@@ -65,7 +65,7 @@ EVENT_FPRS = (0.001, 0.01)
 ROC_FPR_GRID = np.geomspace(1e-5, 1.0, 61)
 DAY_SECONDS = 86400.0
 WARM_UP_DAYS = 7.0  # the engine's new-account phase (TrustSettings.new_account_days)
-PROGRESS_EVERY = 100_000
+PROGRESS_EVERY = 10_000
 ENSEMBLE = "ensemble"
 
 
@@ -80,7 +80,7 @@ def evaluate(events: Iterable[LabelledEvent], model: RiskModel, *,
     so, when the model was trained without one). With ``feedback``, simulated gateways answer
     the decisions during the replay (:mod:`service.evaluation.trust_loop`, seeded by
     ``feedback_seed``); without, no step-up result, restore or outcome ever comes back.
-    ``on_progress`` is called with the number of events scored every 100,000 events.
+    ``on_progress`` is called with the number of events scored every 10,000 events.
     ``backfill_days``: a rollout's backfill. The stream's first days are scored in audit mode
     (nothing frozen, the profiles learned) and left out of every figure, which then describe
     the days after it: a deployment that went live with its customers' history."""
