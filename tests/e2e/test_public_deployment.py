@@ -72,7 +72,8 @@ def test_calibrated_on_the_backfill_and_served(result, work_dir):
                                          "replay": [calibration["version"]]}
 
 
-def test_servers_were_on_loopback_and_stopped(work_dir):
+def test_servers_were_on_loopback_and_stopped(result, work_dir):
+    # ``result`` runs the deployment (or skips when the data is absent) before the logs are read.
     for name in ("serve-backfill.log", "serve-replay.log"):
         lines = _log_events(work_dir / name)
         serving = [line for line in lines if line.get("event") == "serving"]
