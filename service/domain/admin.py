@@ -9,6 +9,7 @@ from detectors.events import CreditFeature
 from detectors.reasons import Reason, ReasonCode
 from service.domain.audit import Actor, AuditEntry, AuditRecord, ChainCheck
 from service.domain.clock import Clock
+from service.domain.decisions import ScoreResult
 from service.domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from service.domain.freezes import Freeze, FreezeState
 from service.domain.ports import FreezeLedger, RiskStore
@@ -17,6 +18,8 @@ from service.domain.validation import check_id
 MAX_REASON = 512
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
+MAX_EVENTS_PAGE = 500
+DEFAULT_EVENTS_PAGE = 50
 MAX_MANUAL_TTL_SECONDS = 90 * 86400
 MAX_SUMMARY_HOURS = 168
 
@@ -36,10 +39,11 @@ class HourOfDecisions:
     freeze: int
 
 
-def page_size(requested: int) -> int:
-    if requested < 0 or requested > MAX_PAGE:
-        raise InvalidArgument("page_size", f"must be between 0 and {MAX_PAGE}")
-    return requested or DEFAULT_PAGE
+def page_size(requested: int, default: int = DEFAULT_PAGE, most: int = MAX_PAGE) -> int:
+    """``requested`` if in [1, most], ``default`` for 0; InvalidArgument otherwise."""
+    if requested < 0 or requested > most:
+        raise InvalidArgument("page_size", f"must be between 0 and {most}")
+    return requested or default
 
 
 def _require_reason(reason: str) -> str:
@@ -108,6 +112,12 @@ class AdminService:
     def audit_trail(self, account_id: str, after_sequence: int, limit: int) -> list[AuditEntry]:
         check_id("account_id", account_id)
         return self.ledger.audit_trail(account_id, after_sequence, limit)
+
+    def account_events(self, account_id: str, limit: int,
+                       before: tuple[float, str] | None) -> list[ScoreResult]:
+        """The account's scored events, newest first, older than the cursor."""
+        check_id("account_id", account_id)
+        return self.risk.account_results(account_id, limit, before)
 
     def forget_account(self, account_id: str, reason: str, actor: Actor) -> dict[str, int]:
         """Erase the account's profile and records; its audit entries are redacted (the chain

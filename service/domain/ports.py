@@ -73,6 +73,12 @@ class RiskStore(Protocol):
         stored result is returned instead."""
         ...
 
+    def account_results(self, account_id: str, limit: int,
+                        before: tuple[float, str] | None) -> list[ScoreResult]:
+        """At most ``limit`` of the account's stored results, newest first (by scored_at, then
+        event_id), strictly before the (scored_at, event_id) cursor when one is given."""
+        ...
+
     def forget_profile(self, account_id: str) -> None:
         """Remove the account's profile wherever profiles are kept (a cache included)."""
         ...

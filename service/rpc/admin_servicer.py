@@ -15,14 +15,24 @@ from detectors.base_model import KindOrigins
 from detectors.events import EventKind
 from detectors.model import RiskModel
 from service.api.acctguard.v1 import acctguard_pb2 as pb
-from service.domain.admin import AdminService, page_size
+from service.domain.admin import (
+    DEFAULT_EVENTS_PAGE,
+    MAX_EVENTS_PAGE,
+    AdminService,
+    page_size,
+)
 from service.domain.clock import Clock
 from service.domain.errors import InvalidArgument, Unimplemented
 from service.domain.freezes import frozen_features
 from service.domain.validation import check_id
 from service.metrics import Metrics
 from service.model_reload import ModelReloader
-from service.rpc.converters import audit_entry_to_proto, freeze_to_proto, seconds_to_timestamp
+from service.rpc.converters import (
+    account_event_to_proto,
+    audit_entry_to_proto,
+    freeze_to_proto,
+    seconds_to_timestamp,
+)
 from service.rpc.registry import Context
 from service.rpc.servicer import current_actor
 from service.rpc.worker import StoreWorker
@@ -47,6 +57,11 @@ def _frozen_cursor(token: str) -> tuple[float, str] | None:
             and isinstance(value[1], str)):
         raise InvalidArgument("page_token", "is not a token from a previous response")
     return float(value[0]), value[1]
+
+
+def _event_cursor(token: str) -> tuple[float, str] | None:
+    """The (scored_at, event_id) of the last event of the previous page."""
+    return _frozen_cursor(token)
 
 
 def _sequence_cursor(token: str) -> int:
@@ -143,6 +158,21 @@ class AdminHandlers:
             response.next_page_token = encode_token(entries[-1].sequence)
         return response
 
+    async def list_account_events(self, request: pb.ListAccountEventsRequest,
+                                  context: Context) -> pb.ListAccountEventsResponse:
+        check_id("account_id", request.account_id)
+        structlog.contextvars.bind_contextvars(account_id=request.account_id)
+        limit = page_size(request.page_size, DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE)
+        before = _event_cursor(request.page_token)
+        results = await self.worker.run(self.admin.account_events, request.account_id, limit,
+                                        before)
+        response = pb.ListAccountEventsResponse(
+            events=[account_event_to_proto(r) for r in results])
+        if len(results) == limit:
+            response.next_page_token = encode_token([results[-1].scored_at,
+                                                     results[-1].event_id])
+        return response
+
     async def reload_model(self, request: pb.ReloadModelRequest,
                            context: Context) -> pb.ModelInfo:
         if self.reloader is None:
@@ -188,4 +218,5 @@ class AdminHandlers:
             "GetDecisionSummary": self.get_decision_summary,
             "ReloadModel": self.reload_model,
             "ForgetAccount": self.forget_account,
+            "ListAccountEvents": self.list_account_events,
         }

@@ -115,6 +115,20 @@ def result_to_response(result: ScoreResult) -> pb.ScoreResponse:
         would_decision=result.would_decision.name if result.would_decision else None)
 
 
+def account_event_to_proto(result: ScoreResult) -> pb.AccountEvent:
+    """A stored result as the admin listing shows it (occurred_at unset when the event itself
+    was not kept with its result)."""
+    return pb.AccountEvent(
+        event_id=result.event_id, kind=str(result.kind),
+        occurred_at=(seconds_to_timestamp(result.event.occurred_at)
+                     if result.event is not None else None),
+        scored_at=seconds_to_timestamp(result.scored_at), risk=result.risk,
+        decision=result.decision.name, reasons=[reason_to_proto(r) for r in result.reasons],
+        model_version=result.model_version,
+        would_decision=result.would_decision.name if result.would_decision else None,
+        freeze_id=result.freeze_id)
+
+
 def freeze_to_proto(freeze: Freeze, now: float) -> pb.Freeze:
     return pb.Freeze(
         freeze_id=freeze.freeze_id, account_id=freeze.account_id,

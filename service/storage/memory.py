@@ -43,6 +43,14 @@ class InMemoryRiskStore:
     def find_results(self, event_ids: Sequence[str]) -> dict[str, ScoreResult]:
         return {i: self.results[i] for i in event_ids if i in self.results}
 
+    def account_results(self, account_id: str, limit: int,
+                        before: tuple[float, str] | None) -> list[ScoreResult]:
+        mine = sorted((r for r in self.results.values() if r.account_id == account_id),
+                      key=lambda r: (r.scored_at, r.event_id), reverse=True)
+        if before is not None:
+            mine = [r for r in mine if (r.scored_at, r.event_id) < before]
+        return mine[:limit]
+
     def load_accounts(self, account_ids: Sequence[str]) -> StoredAccounts:
         unique = list(dict.fromkeys(account_ids))
         return StoredAccounts(profiles={a: self.load_versioned(a) for a in unique},

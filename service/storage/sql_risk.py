@@ -161,6 +161,21 @@ class SqlRiskStore:
         return found
 
     @store_errors
+    def account_results(self, account_id: str, limit: int,
+                        before: tuple[float, str] | None) -> list[ScoreResult]:
+        """One query on the (account_id, scored_at) index."""
+        if before is None:
+            rows = self.database.query(
+                "SELECT * FROM scored_events WHERE account_id = ? "
+                "ORDER BY scored_at DESC, event_id DESC LIMIT ?", (account_id, limit))
+        else:
+            rows = self.database.query(
+                "SELECT * FROM scored_events WHERE account_id = ? AND (scored_at < ? OR "
+                "(scored_at = ? AND event_id < ?)) ORDER BY scored_at DESC, event_id DESC "
+                "LIMIT ?", (account_id, before[0], before[0], before[1], limit))
+        return [result_from_row(dict(row)) for row in rows]
+
+    @store_errors
     def load_accounts(self, account_ids: Sequence[str]) -> StoredAccounts:
         """Two queries per 512 accounts (one, and a Redis pipeline, with profiles in Redis),
         where one account at a time costs two per account."""

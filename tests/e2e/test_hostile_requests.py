@@ -83,6 +83,9 @@ HOSTILE: list[tuple[str, type[pb_message.Message], st.SearchStrategy[Any]]] = [
                .map(lambda p: "/nonexistent/" + p))),
     ("AccountGuardAdmin/GetDecisionSummary", pb.GetDecisionSummaryRequest,
      st.builds(pb.GetDecisionSummaryRequest, hours=st.integers(0, 2**32 - 1))),
+    ("AccountGuardAdmin/ListAccountEvents", pb.ListAccountEventsRequest,
+     st.builds(pb.ListAccountEventsRequest, account_id=any_text,
+               page_size=st.integers(0, 2**32 - 1), page_token=any_text)),
 ]
 
 callers = st.sampled_from(["admin", "verifier", "gateway", "none", "forged"])

@@ -191,3 +191,32 @@ def test_replicas_opening_a_new_postgres_schema_together_all_start():
         databases[0].drop_schema()
         for database in databases:
             database.close()
+
+
+def test_an_accounts_results_page_newest_first_from_a_cursor(store):
+    """account_results: only the account's results, newest first (event_id breaks a tie in
+    scored_at), at most ``limit``, strictly before the cursor; batches and fail-mode answers
+    included."""
+    times = {"e1": 100.0, "e2": 300.0, "e3": 200.0, "e4": 300.0, "e5": 50.5}
+    for event_id in ("e1", "e2", "e3"):
+        store.commit_score(dataclasses.replace(_result(event_id), scored_at=times[event_id]),
+                           AccountProfile.new("a1"), None)
+    assert store.commit_batch([(dataclasses.replace(_result("e4"), scored_at=times["e4"]),
+                                AccountProfile.new("a1"), None)])
+    store.remember_result(dataclasses.replace(_result("e5"), scored_at=times["e5"]))
+    store.commit_score(_result("other", "a2"), AccountProfile.new("a2"), None)
+    newest = ["e4", "e2", "e3", "e1", "e5"]
+    assert [r.event_id for r in store.account_results("a1", 10, None)] == newest
+    assert store.account_results("a1", 10, None)[0] == store.find_result("e4")
+    pages, before = [], None
+    while True:
+        page = store.account_results("a1", 2, before)
+        pages.append([r.event_id for r in page])
+        if len(page) < 2:
+            break
+        before = (page[-1].scored_at, page[-1].event_id)
+    assert pages == [["e4", "e2"], ["e3", "e1"], ["e5"]]
+    assert [r.event_id for r in store.account_results("a1", 10, (300.0, "e3"))] == [
+        "e2", "e3", "e1", "e5"]
+    assert store.account_results("nobody", 10, None) == []
+    assert store.account_results("a1", 10, (50.5, "e5")) == []

@@ -651,3 +651,45 @@ class VerifyAuditChainResponse(_message.Message):
     entries: int
     first_bad_sequence: int
     def __init__(self, intact: _Optional[bool] = ..., entries: _Optional[int] = ..., first_bad_sequence: _Optional[int] = ...) -> None: ...
+
+class ListAccountEventsRequest(_message.Message):
+    __slots__ = ("account_id", "page_size", "page_token")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, account_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class AccountEvent(_message.Message):
+    __slots__ = ("event_id", "kind", "occurred_at", "scored_at", "risk", "decision", "reasons", "model_version", "would_decision", "freeze_id")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    SCORED_AT_FIELD_NUMBER: _ClassVar[int]
+    RISK_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    WOULD_DECISION_FIELD_NUMBER: _ClassVar[int]
+    FREEZE_ID_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    kind: str
+    occurred_at: _timestamp_pb2.Timestamp
+    scored_at: _timestamp_pb2.Timestamp
+    risk: float
+    decision: Decision
+    reasons: _containers.RepeatedCompositeFieldContainer[Reason]
+    model_version: str
+    would_decision: Decision
+    freeze_id: str
+    def __init__(self, event_id: _Optional[str] = ..., kind: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scored_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., risk: _Optional[float] = ..., decision: _Optional[_Union[Decision, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., model_version: _Optional[str] = ..., would_decision: _Optional[_Union[Decision, str]] = ..., freeze_id: _Optional[str] = ...) -> None: ...
+
+class ListAccountEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[AccountEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[AccountEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -567,6 +567,11 @@ class AccountGuardAdminStub:
                 request_serializer=acctguard_dot_v1_dot_acctguard__pb2.GetDecisionSummaryRequest.SerializeToString,
                 response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.DecisionSummary.FromString,
                 _registered_method=True)
+        self.ListAccountEvents = channel.unary_unary(
+                '/acctguard.v1.AccountGuardAdmin/ListAccountEvents',
+                request_serializer=acctguard_dot_v1_dot_acctguard__pb2.ListAccountEventsRequest.SerializeToString,
+                response_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ListAccountEventsResponse.FromString,
+                _registered_method=True)
 
 
 class AccountGuardAdminServicer:
@@ -638,6 +643,13 @@ class AccountGuardAdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAccountEvents(self, request, context):
+        """The account's scored events and their decisions, newest first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountGuardAdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -685,6 +697,11 @@ def add_AccountGuardAdminServicer_to_server(servicer, server):
                     servicer.GetDecisionSummary,
                     request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.GetDecisionSummaryRequest.FromString,
                     response_serializer=acctguard_dot_v1_dot_acctguard__pb2.DecisionSummary.SerializeToString,
+            ),
+            'ListAccountEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAccountEvents,
+                    request_deserializer=acctguard_dot_v1_dot_acctguard__pb2.ListAccountEventsRequest.FromString,
+                    response_serializer=acctguard_dot_v1_dot_acctguard__pb2.ListAccountEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -931,6 +948,33 @@ class AccountGuardAdmin:
             '/acctguard.v1.AccountGuardAdmin/GetDecisionSummary',
             acctguard_dot_v1_dot_acctguard__pb2.GetDecisionSummaryRequest.SerializeToString,
             acctguard_dot_v1_dot_acctguard__pb2.DecisionSummary.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAccountEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acctguard.v1.AccountGuardAdmin/ListAccountEvents',
+            acctguard_dot_v1_dot_acctguard__pb2.ListAccountEventsRequest.SerializeToString,
+            acctguard_dot_v1_dot_acctguard__pb2.ListAccountEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
