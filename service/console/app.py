@@ -227,12 +227,15 @@ class Handler(BaseHTTPRequestHandler):
         if not self._account_id(account_id):
             return
         page_token = query.get("page", [""])[0]
+        events_token = query.get("events", [""])[0]
         client = self.console.client
         status = _attempt(lambda: client.account_status(account_id))
+        events = _attempt(lambda: client.account_events(account_id, events_token))
         trail = _attempt(lambda: client.audit_trail(account_id, page_token))
-        failed = isinstance(status, ConsoleError) and isinstance(trail, ConsoleError)
+        failed = all(isinstance(x, ConsoleError) for x in (status, events, trail))
         self._send(HTTPStatus.BAD_GATEWAY if failed else HTTPStatus.OK,
-                   views.account_page(account_id, status, trail, page_token, time.time()))
+                   views.account_page(account_id, status, trail, page_token, time.time(),
+                                      events, events_token))
 
     # --- JSON --------------------------------------------------------------------------------
 
@@ -265,7 +268,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         client = self.console.client
         page_token = query.get("page", [""])[0]
+        events_token = query.get("events", [""])[0]
         self._api(lambda: {"status": _dict(client.account_status(account_id)),
+                           "events": _dict(client.account_events(account_id, events_token)),
                            "audit": _dict(client.audit_trail(account_id, page_token))})
 
 

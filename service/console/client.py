@@ -118,3 +118,11 @@ class GuardClient:
             self._admin.GetAuditTrail, pb.GetAuditTrailRequest(
                 account_id=account_id, page_size=page_size, page_token=page_token))
         return reply
+
+    def account_events(self, account_id: str, page_token: str = "",
+                       page_size: int = 50) -> pb.ListAccountEventsResponse:
+        """One page of the account's scored events, newest first."""
+        reply: pb.ListAccountEventsResponse = self._call(
+            self._admin.ListAccountEvents, pb.ListAccountEventsRequest(
+                account_id=account_id, page_size=page_size, page_token=page_token))
+        return reply

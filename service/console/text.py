@@ -4,6 +4,7 @@ still has to be escaped by the caller (views.py does)."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,7 +93,18 @@ def trust_state_name(value: int) -> str:
 
 
 def percent(value: float) -> str:
-    return f"{100 * value:.1f} %"
+    """A share as a percentage with one decimal, or as many more as it takes to show two
+    significant digits of what is left to 100 % (so 99.5 % and 99.998 % differ, and a risk
+    below 1 never reads as 100 %)."""
+    left = 100 * (1 - value)
+    decimals = 1
+    if 0 < left < 0.1:
+        decimals = min(9, 1 - math.floor(math.log10(left)))
+    shown = f"{100 * value:.{decimals}f}"
+    if decimals > 1:
+        shown = shown.rstrip("0").removesuffix(".")
+        shown += "" if "." in shown else ".0"
+    return f"{shown} %"
 
 
 def pretty_json(text: str) -> str:

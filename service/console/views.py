@@ -269,12 +269,59 @@ def _trust_section(status: pb.AccountStatus | ConsoleError, now: float) -> str:
             f"{devices}{pending}</section>")
 
 
+_DECISIONS = {pb.ALLOW: "allow", pb.CHALLENGE: "challenge", pb.FREEZE: "freeze"}
+
+
+def _page_href(account_id: str, audit_token: str, events_token: str) -> str:
+    """The account page at the given audit trail and history pages (empty: the first)."""
+    query = "&".join(f"{name}={quote(token, safe='')}" for name, token
+                     in (("page", audit_token), ("events", events_token)) if token)
+    return account_href(account_id) + (f"?{query}" if query else "")
+
+
+def _event_row(event: pb.AccountEvent) -> str:
+    decision = _DECISIONS.get(event.decision, "unknown")
+    would = (f" <span class=\"muted\">(would {e(_DECISIONS.get(event.would_decision, '?'))})"
+             "</span>" if event.would_decision else "")
+    happened = event.occurred_at if event.HasField("occurred_at") else event.scored_at
+    reasons = _reasons(event.reasons) if event.reasons else ""
+    return (
+        f"<tr class=\"event {decision}\" data-event-id=\"{e(event.event_id)}\">"
+        f"<td>{e(text.when(happened))}</td><td>{e(text.words(event.kind))}</td>"
+        f"<td class=\"decision\">{e(decision)}{would}</td>"
+        f"<td class=\"risk\">{e(text.percent(event.risk))}</td>"
+        f"<td>{reasons}</td>"
+        f"<td><code>{e(event.event_id)}</code><div class=\"muted\">model "
+        f"{e(event.model_version)}</div></td></tr>")
+
+
+def _history_section(account_id: str, events: pb.ListAccountEventsResponse | ConsoleError,
+                     audit_token: str, events_token: str) -> str:
+    head = "<section id=\"history\"><h2>Decision history</h2>"
+    if isinstance(events, ConsoleError):
+        return head + error_box(events) + "</section>"
+    if not events.events:
+        return head + "<p>No scored events" + (" on this page" if events_token else "") \
+            + ".</p></section>"
+    links = []
+    if events_token:
+        links.append(f"<a href=\"{e(_page_href(account_id, audit_token, ''))}\">newest</a>")
+    if events.next_page_token:
+        links.append(f"<a id=\"older-events\" href=\""
+                     f"{e(_page_href(account_id, audit_token, events.next_page_token))}\">"
+                     "older</a>")
+    rows = "".join(_event_row(event) for event in events.events)
+    return (head + "<table><tr><th>time</th><th>kind</th><th>decision</th><th>risk</th>"
+            f"<th>reasons</th><th>event</th></tr>{rows}</table><p>{' · '.join(links)}</p>"
+            "</section>")
+
+
 def _detail(detail: str) -> str:
     return f"<code>{e(text.pretty_json(detail))}</code>" if detail else ""
 
 
 def _audit_section(account_id: str, trail: pb.GetAuditTrailResponse | ConsoleError,
-                   page_token: str) -> str:
+                   page_token: str, events_token: str = "") -> str:
     head = "<section id=\"audit\"><h2>Audit trail</h2>"
     if isinstance(trail, ConsoleError):
         return head + error_box(trail) + "</section>"
@@ -285,22 +332,26 @@ def _audit_section(account_id: str, trail: pb.GetAuditTrailResponse | ConsoleErr
         f"<tr class=\"audit-entry\"><td>{e(text.when(x.at))}</td><td>{e(x.actor)}</td>"
         f"<td class=\"action\">{e(x.action)}</td><td><code>{e(x.subject_id)}</code></td>"
         f"<td>{_detail(x.detail)}</td></tr>" for x in trail.entries)
-    base = account_href(account_id)
     links = []
     if page_token:
-        links.append(f"<a href=\"{e(base)}\">first page</a>")
+        links.append(f"<a href=\"{e(_page_href(account_id, '', events_token))}\">first page</a>")
     if trail.next_page_token:
-        links.append(f"<a id=\"next-page\" href=\"{e(base)}?page="
-                     f"{e(quote(trail.next_page_token, safe=''))}\">next page</a>")
+        links.append(f"<a id=\"next-page\" href=\""
+                     f"{e(_page_href(account_id, trail.next_page_token, events_token))}\">"
+                     "next page</a>")
     return (head + "<table><tr><th>time</th><th>actor</th><th>action</th><th>subject</th>"
             f"<th>detail</th></tr>{rows}</table><p>{' · '.join(links)}</p></section>")
 
 
 def account_page(account_id: str, status: pb.AccountStatus | ConsoleError,
                  trail: pb.GetAuditTrailResponse | ConsoleError, page_token: str,
-                 now: float) -> str:
+                 now: float,
+                 events: pb.ListAccountEventsResponse | ConsoleError | None = None,
+                 events_token: str = "") -> str:
+    history = ("" if events is None
+               else _history_section(account_id, events, page_token, events_token))
     return page(f"Account {account_id}",
                 f"<h1>Account <code id=\"account-id\">{e(account_id)}</code></h1>"
-                + _status_section(status, now) + _trust_section(status, now)
-                + _audit_section(account_id, trail, page_token),
+                + _status_section(status, now) + _trust_section(status, now) + history
+                + _audit_section(account_id, trail, page_token, events_token),
                 search=account_id)

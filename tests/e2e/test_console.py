@@ -28,6 +28,7 @@ from detectors.demo import normal_week, takeover, takeover_start
 from service.api.acctguard.v1 import acctguard_pb2 as pb
 from service.api.acctguard.v1 import acctguard_pb2_grpc as rpc
 from service.config import Settings
+from service.console import text
 from service.rpc.converters import event_to_request
 from service.rpc.tokens import create_token
 from tests.conftest import running_server
@@ -248,6 +249,15 @@ def test_account_page_shows_freeze_challenges_and_audit_trail(console: ConsolePr
         assert pb.TrustState.Name(device.state) in row
     for event_id in data.alice.pending_event_ids:
         assert event_id in trust
+    history = _all(browser, "#history tr.event")
+    assert len(history) == min(50, sum(data.decisions.values()))
+    assert bool(_all(browser, "#older-events")) == (sum(data.decisions.values()) > 50)
+    assert history[0].get_attribute("class") == "event freeze"  # the takeover's transfer
+    freeze = data.alice.freezes[0]
+    frozen_by = _all(browser, f'#history tr[data-event-id="{freeze.event_id}"]')[0]
+    assert frozen_by.find_element(By.CSS_SELECTOR, "td.risk").text == text.percent(freeze.risk)
+    assert freeze.reasons[0].message in frozen_by.text
+    assert data.model_version in frozen_by.text
     rows = [r.text for r in _all(browser, "#audit tr.audit-entry")]
     placed = [r for r in rows if "freeze.placed" in r]
     assert placed

@@ -141,6 +141,10 @@ class _StandInClient:
     def audit_trail(self, account_id: str, page_token: str = "") -> pb.GetAuditTrailResponse:
         return pb.GetAuditTrailResponse()
 
+    def account_events(self, account_id: str,
+                       page_token: str = "") -> pb.ListAccountEventsResponse:
+        return pb.ListAccountEventsResponse()
+
 
 @pytest.fixture
 def console_base() -> Iterator[str]:
