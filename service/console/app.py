@@ -110,6 +110,17 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, value: Any) -> None:
         self._send(status, json.dumps(value, indent=2), "application/json")
 
+    def _refuse(self, status: HTTPStatus, title: str, message: str, html: str = "",
+                headers: Mapping[str, str] | None = None) -> None:
+        """An error answer: JSON under /api/ (shaped like the 502s'), a page elsewhere."""
+        path = urlsplit(self.path).path
+        if path == "/api" or path.startswith("/api/"):
+            body = json.dumps({"error": status.name, "message": message, "details": ""},
+                              indent=2)
+            self._send(status, body, "application/json", headers)
+            return
+        self._send(status, html or views.message_page(title, message), headers=headers)
+
     def _redirect(self, location: str, headers: Mapping[str, str] | None = None) -> None:
         self._send(HTTPStatus.SEE_OTHER, "", headers={"Location": location, **(headers or {})})
 
@@ -145,9 +156,8 @@ class Handler(BaseHTTPRequestHandler):
             self._handle()
         except Exception:  # the page says something went wrong; the log has the rest
             log.exception("console_error", route=self.route)
-            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, views.message_page(
-                "Something went wrong", "The console failed to build this page; its log "
-                "says why."))
+            self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong",
+                         "The console failed to build this page; its log says why.")
 
     def do_HEAD(self) -> None:
         self.do_GET()
@@ -158,7 +168,8 @@ class Handler(BaseHTTPRequestHandler):
         if "token" in query:
             self.route = "token"
             if not self.console.token_ok(query["token"][0]):
-                self._send(HTTPStatus.UNAUTHORIZED, views.unauthorized_page())
+                self._refuse(HTTPStatus.UNAUTHORIZED, *views.UNAUTHORIZED,
+                             html=views.unauthorized_page())
                 return
             rest = urlencode([(k, v) for k, vs in query.items() if k != "token" for v in vs])
             cookie = (f"{self._cookie_name}={self.console.session}; Path=/; HttpOnly; "
@@ -167,8 +178,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if not self._authorised():
             self.route = "unauthorised"
-            self._send(HTTPStatus.UNAUTHORIZED, views.unauthorized_page(),
-                       headers={"WWW-Authenticate": 'Bearer realm="acctguard console"'})
+            self._refuse(HTTPStatus.UNAUTHORIZED, *views.UNAUTHORIZED,
+                         html=views.unauthorized_page(),
+                         headers={"WWW-Authenticate": 'Bearer realm="acctguard console"'})
             return
         routes: dict[str, Callable[[str, dict[str, list[str]]], None]] = {
             "/": self._home, "/account": self._search, "/account/": self._account,
@@ -183,21 +195,21 @@ class Handler(BaseHTTPRequestHandler):
                 handler(unquote(path[len(prefix):]) if prefix.endswith("/") else "", query)
                 return
         self.route = "not_found"
-        self._send(HTTPStatus.NOT_FOUND, views.message_page("Not found", "No such page."))
+        self._refuse(HTTPStatus.NOT_FOUND, "Not found", "No such page.")
 
     def _hours(self, query: dict[str, list[str]]) -> int | None:
         raw = query.get("hours", [str(self.console.hours)])[0]
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_HOURS:
-            self._send(HTTPStatus.BAD_REQUEST, views.message_page(
-                "Bad request", f"hours must be a whole number from 1 to {MAX_HOURS}."))
+            self._refuse(HTTPStatus.BAD_REQUEST, "Bad request",
+                         f"hours must be a whole number from 1 to {MAX_HOURS}.")
             return None
         return int(raw)
 
     def _account_id(self, account_id: str) -> bool:
         if 0 < len(account_id) <= MAX_ID:
             return True
-        self._send(HTTPStatus.BAD_REQUEST, views.message_page(
-            "Bad request", f"An account id has 1 to {MAX_ID} characters."))
+        self._refuse(HTTPStatus.BAD_REQUEST, "Bad request",
+                     f"An account id has 1 to {MAX_ID} characters.")
         return False
 
     # --- pages -------------------------------------------------------------------------------

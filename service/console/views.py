@@ -85,12 +85,15 @@ def message_page(title: str, message: str) -> str:
     return page(title, f"<section><h1>{e(title)}</h1><p>{e(message)}</p></section>")
 
 
+UNAUTHORIZED = (
+    "Access token required",
+    "This console needs its access token. Open the link acctguard console printed when it "
+    "started (http://host:port/?token=...), or send the token as "
+    "'Authorization: Bearer <token>'.")
+
+
 def unauthorized_page() -> str:
-    return message_page(
-        "Access token required",
-        "This console needs its access token. Open the link acctguard console printed when it "
-        "started (http://host:port/?token=...), or send the token as "
-        "'Authorization: Bearer <token>'.")
+    return message_page(*UNAUTHORIZED)
 
 
 # --- freezes ---------------------------------------------------------------------------------
