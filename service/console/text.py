@@ -73,7 +73,11 @@ def reason_title(code: int) -> str:
 
 
 def feature(value: int) -> str:
-    name = _name(pb.CreditFeature, value)
+    return feature_named(_name(pb.CreditFeature, value))
+
+
+def feature_named(name: str) -> str:
+    """'TRANSFER_OUT' -> 'transfers out'."""
     return _FEATURES.get(name, name.replace("_", " ").lower())
 
 

@@ -7,12 +7,13 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from service.api.acctguard.v1 import acctguard_pb2 as pb
-from service.console import text
+from service.console import audit_text, text
 from service.console.chart import decision_chart, legend
 from service.console.client import ConsoleError, FrozenList
 
@@ -319,12 +320,9 @@ def _history_section(account_id: str, events: pb.ListAccountEventsResponse | Con
             "</section>")
 
 
-def _detail(detail: str) -> str:
-    return f"<code>{e(text.pretty_json(detail))}</code>" if detail else ""
-
-
 def _audit_section(account_id: str, trail: pb.GetAuditTrailResponse | ConsoleError,
-                   page_token: str, events_token: str = "") -> str:
+                   page_token: str, events_token: str = "", tz: tzinfo | None = None) -> str:
+    """Each entry as a sentence, times in ``tz`` (None: the console's local time zone)."""
     head = "<section id=\"audit\"><h2>Audit trail</h2>"
     if isinstance(trail, ConsoleError):
         return head + error_box(trail) + "</section>"
@@ -332,9 +330,11 @@ def _audit_section(account_id: str, trail: pb.GetAuditTrailResponse | ConsoleErr
         return head + "<p>No audit entries" + (" on this page" if page_token else "") \
             + ".</p></section>"
     rows = "".join(
-        f"<tr class=\"audit-entry\"><td>{e(text.when(x.at))}</td><td>{e(x.actor)}</td>"
-        f"<td class=\"action\">{e(x.action)}</td><td><code>{e(x.subject_id)}</code></td>"
-        f"<td>{_detail(x.detail)}</td></tr>" for x in trail.entries)
+        f"<tr class=\"audit-entry\" data-sequence=\"{x.sequence}\">"
+        f"<td>{e(audit_text.local_time(text.seconds(x.at), tz))}</td><td>{e(x.actor)}</td>"
+        f"<td class=\"action\">{e(x.action)}</td>"
+        f"<td class=\"sentence\">{e(audit_text.sentence(x, tz))}</td></tr>"
+        for x in trail.entries)
     links = []
     if page_token:
         links.append(f"<a href=\"{e(_page_href(account_id, '', events_token))}\">first page</a>")
@@ -342,19 +342,19 @@ def _audit_section(account_id: str, trail: pb.GetAuditTrailResponse | ConsoleErr
         links.append(f"<a id=\"next-page\" href=\""
                      f"{e(_page_href(account_id, trail.next_page_token, events_token))}\">"
                      "next page</a>")
-    return (head + "<table><tr><th>time</th><th>actor</th><th>action</th><th>subject</th>"
-            f"<th>detail</th></tr>{rows}</table><p>{' · '.join(links)}</p></section>")
+    return (head + "<table><tr><th>time</th><th>actor</th><th>action</th>"
+            f"<th>what happened</th></tr>{rows}</table><p>{' · '.join(links)}</p></section>")
 
 
 def account_page(account_id: str, status: pb.AccountStatus | ConsoleError,
                  trail: pb.GetAuditTrailResponse | ConsoleError, page_token: str,
                  now: float,
                  events: pb.ListAccountEventsResponse | ConsoleError | None = None,
-                 events_token: str = "") -> str:
+                 events_token: str = "", tz: tzinfo | None = None) -> str:
     history = ("" if events is None
                else _history_section(account_id, events, page_token, events_token))
     return page(f"Account {account_id}",
                 f"<h1>Account <code id=\"account-id\">{e(account_id)}</code></h1>"
                 + _status_section(status, now) + _trust_section(status, now) + history
-                + _audit_section(account_id, trail, page_token, events_token),
+                + _audit_section(account_id, trail, page_token, events_token, tz),
                 search=account_id)

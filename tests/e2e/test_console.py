@@ -278,6 +278,9 @@ def test_account_page_shows_freeze_challenges_and_audit_trail(console: ConsolePr
     assert "freeze.placed" in audit
     assert "admin-1" in audit
     assert data.operator_freeze.freeze_id in audit
+    assert f"admin-1 froze transfers out (freeze {data.operator_freeze.freeze_id})" in audit
+    assert OPERATOR_REASON in audit  # as a sentence, not inside JSON
+    assert "expires_at" not in audit
     _no_alert(browser)
     browser.save_screenshot(str(SCREENSHOT.with_name("acctguard-console-account.png")))
 
