@@ -283,7 +283,7 @@ def _page_href(account_id: str, audit_token: str, events_token: str) -> str:
     return account_href(account_id) + (f"?{query}" if query else "")
 
 
-def _event_row(event: pb.AccountEvent) -> str:
+def _event_row(event: pb.AccountEvent, tz: tzinfo | None) -> str:
     decision = _DECISIONS.get(event.decision, "unknown")
     would = (f" <span class=\"muted\">(would {e(_DECISIONS.get(event.would_decision, '?'))})"
              "</span>" if event.would_decision else "")
@@ -291,7 +291,8 @@ def _event_row(event: pb.AccountEvent) -> str:
     reasons = _reasons(event.reasons) if event.reasons else ""
     return (
         f"<tr class=\"event {decision}\" data-event-id=\"{e(event.event_id)}\">"
-        f"<td>{e(text.when(happened))}</td><td>{e(text.words(event.kind))}</td>"
+        f"<td>{e(audit_text.local_time(text.seconds(happened), tz))}</td>"
+        f"<td>{e(text.words(event.kind))}</td>"
         f"<td class=\"decision\">{e(decision)}{would}</td>"
         f"<td class=\"risk\">{e(text.percent(event.risk))}</td>"
         f"<td>{reasons}</td>"
@@ -300,7 +301,7 @@ def _event_row(event: pb.AccountEvent) -> str:
 
 
 def _history_section(account_id: str, events: pb.ListAccountEventsResponse | ConsoleError,
-                     audit_token: str, events_token: str) -> str:
+                     audit_token: str, events_token: str, tz: tzinfo | None) -> str:
     head = "<section id=\"history\"><h2>Decision history</h2>"
     if isinstance(events, ConsoleError):
         return head + error_box(events) + "</section>"
@@ -314,7 +315,7 @@ def _history_section(account_id: str, events: pb.ListAccountEventsResponse | Con
         links.append(f"<a id=\"older-events\" href=\""
                      f"{e(_page_href(account_id, audit_token, events.next_page_token))}\">"
                      "older</a>")
-    rows = "".join(_event_row(event) for event in events.events)
+    rows = "".join(_event_row(event, tz) for event in events.events)
     return (head + "<table><tr><th>time</th><th>kind</th><th>decision</th><th>risk</th>"
             f"<th>reasons</th><th>event</th></tr>{rows}</table><p>{' · '.join(links)}</p>"
             "</section>")
@@ -352,7 +353,7 @@ def account_page(account_id: str, status: pb.AccountStatus | ConsoleError,
                  events: pb.ListAccountEventsResponse | ConsoleError | None = None,
                  events_token: str = "", tz: tzinfo | None = None) -> str:
     history = ("" if events is None
-               else _history_section(account_id, events, page_token, events_token))
+               else _history_section(account_id, events, page_token, events_token, tz))
     return page(f"Account {account_id}",
                 f"<h1>Account <code id=\"account-id\">{e(account_id)}</code></h1>"
                 + _status_section(status, now) + _trust_section(status, now) + history

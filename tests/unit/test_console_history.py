@@ -4,6 +4,7 @@ scored event, and links to older pages that keep the audit trail's page."""
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -43,7 +44,8 @@ def _events(next_token: str = "") -> pb.ListAccountEventsResponse:
 def _page(events: pb.ListAccountEventsResponse | ConsoleError, audit: str = "",
           events_token: str = "") -> str:
     return views.account_page("alice", pb.AccountStatus(account_id="alice"),
-                              pb.GetAuditTrailResponse(), audit, NOW, events, events_token)
+                              pb.GetAuditTrailResponse(), audit, NOW, events, events_token,
+                              tz=UTC)
 
 
 def test_each_scored_event_is_a_row_newest_first():
@@ -56,6 +58,8 @@ def test_each_scored_event_is_a_row_newest_first():
     assert "&lt;b&gt;new&lt;/b&gt; payee" in rows[0][2]
     assert "would challenge" in rows[1][2]
     assert "m-7" in rows[0][2]
+    assert "2027-01-15 07:59 UTC" in rows[0][2]  # when it happened
+    assert "2027-01-15 07:00 UTC" in rows[1][2]  # no occurred_at: when it was scored
     assert 'id="older-events"' not in html
 
 
