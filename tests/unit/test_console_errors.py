@@ -7,13 +7,11 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from threading import Thread
 from typing import Any
 
 import pytest
 
-from service.console.app import Console, ConsoleServer
-from tests.unit.test_console_trust import TOKEN, _StandInClient
+from tests.unit.test_console_trust import TOKEN, _StandInClient, serving_console
 
 
 class _BrokenClient(_StandInClient):
@@ -23,16 +21,8 @@ class _BrokenClient(_StandInClient):
 
 @pytest.fixture
 def base() -> Iterator[str]:
-    client: Any = _BrokenClient()
-    server = ConsoleServer(("127.0.0.1", 0), Console(client, TOKEN))
-    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving_console(_BrokenClient()) as url:
+        yield url
 
 
 def _get(url: str, token: str | None = TOKEN) -> tuple[int, str, str]:

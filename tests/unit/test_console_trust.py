@@ -9,6 +9,7 @@ import json
 import re
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from threading import Thread
 from typing import Any
@@ -146,9 +147,9 @@ class _StandInClient:
         return pb.ListAccountEventsResponse()
 
 
-@pytest.fixture
-def console_base() -> Iterator[str]:
-    client: Any = _StandInClient()
+@contextmanager
+def serving_console(client: Any) -> Iterator[str]:
+    """The console on 127.0.0.1 over ``client``, in a thread; yields its base URL."""
     server = ConsoleServer(("127.0.0.1", 0), Console(client, TOKEN))
     thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -158,6 +159,12 @@ def console_base() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def console_base() -> Iterator[str]:
+    with serving_console(_StandInClient()) as base:
+        yield base
 
 
 def _get(url: str) -> str:
