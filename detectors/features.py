@@ -275,6 +275,7 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
     new_payee = _novel(profile.payees.count(event.payee_id), event.payee_id)
     new_device = _novel(profile.devices.count(event.device_id), event.device_id)
     count_1h = len(recent) + 1
+    usual_peak = profile.usual_tx_hour_peak(at)
     fresh_country = (_fresh(profile, profile.countries.first_seen(event.country), at)
                      if event.country else 0.0)
     new_payees, new_payee_total = sum_since(
@@ -293,7 +294,7 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
         # usual amount: a cash-out draining the credit to mules adds up here.
         max(0.0, (math.log1p(new_payee_total) - mean) / std) if new_payees else 0.0,
         math.log1p(count_1h),
-        max(0.0, math.log1p(count_1h) - math.log1p(profile.usual_tx_hour_peak(at))),
+        max(0.0, math.log1p(count_1h) - math.log1p(usual_peak)),
         (hour_total - mean) / std,
         1.0 if event.feature in OUTFLOW_FEATURES else 0.0,
         _recency(at, profile.last_credential_change_at, 24.0),
@@ -314,7 +315,7 @@ def transaction_features(event: TransactionEvent, profile: AccountProfile) -> Fe
     context: Context = {
         "amount_minor": float(event.amount_minor), "currency": event.currency,
         "usual_amount_minor": math.expm1(mean), "usual_from_payee": float(usual_from_payee),
-        "tx_1h": count_1h, "usual_tx_1h": profile.usual_tx_hour_peak(at),
+        "tx_1h": count_1h, "usual_tx_1h": usual_peak,
         "amount_1h_minor": math.expm1(hour_total),
         "new_payee": new_payee, "new_payees_3h": new_payees,
         "new_payee_amount_3h": new_payee_total,

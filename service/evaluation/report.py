@@ -19,6 +19,7 @@ from service.evaluation.alarms import count_alarms, reason_counts
 from service.evaluation.gateways import ServiceGateways
 from service.evaluation.personas import persona_lines, persona_section
 from service.evaluation.replay import (
+    DAY_SECONDS,
     KIND_CODES,
     Replay,
     ReplayArrays,
@@ -63,7 +64,6 @@ REASON_ACCURACY_BAR = 0.9
 
 EVENT_FPRS = (0.001, 0.01)
 ROC_FPR_GRID = np.geomspace(1e-5, 1.0, 61)
-DAY_SECONDS = 86400.0
 WARM_UP_DAYS = 7.0  # the engine's new-account phase (TrustSettings.new_account_days)
 PROGRESS_EVERY = 10_000
 ENSEMBLE = "ensemble"
